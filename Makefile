@@ -1,0 +1,59 @@
+# zerodl — the two commands a newcomer needs are `make serve` and `make test`.
+# Both create .venv on first use and install what they need into it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+TANGLE := PYTHONPATH=tools $(PY) -m literate.tangle
+
+# Offline MNIST for builds and tests when the shared copy sits beside the
+# project (as in CI); otherwise the loader uses its cache or downloads once.
+ifneq ($(wildcard ../shared/data/mnist/train-images-idx3-ubyte.gz),)
+export ZERODL_DATA_DIR ?= $(abspath ../shared/data/mnist)
+endif
+# Playwright is driven against Debian's chromium; it must never fetch a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: serve test build tangle check-tangle bench clean help
+
+help:
+	@echo "make serve         serve the site at http://127.0.0.1:8000 (installs into $(VENV))"
+	@echo "make test          run every test: code blocks, tangle drift, claims, site build, browser"
+	@echo "make build         build the site into site/"
+	@echo "make tangle        regenerate src/zerodl from the chapters in docs/"
+	@echo "make check-tangle  fail with a diff if src/zerodl differs from docs/"
+	@echo "make bench         run the benchmarks (results in bench/results/)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.docs-installed: pyproject.toml | $(PY)
+	$(PIP) install -e ".[docs]"
+	@touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(PY)
+	$(PIP) install -e ".[test]"
+	@touch $@ $(VENV)/.docs-installed
+
+serve: $(VENV)/.docs-installed
+	$(TANGLE)
+	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
+
+build: $(VENV)/.docs-installed
+	$(TANGLE) --check
+	$(VENV)/bin/mkdocs build --strict
+
+tangle: | $(PY)
+	$(TANGLE)
+
+check-tangle: | $(PY)
+	$(TANGLE) --check
+
+test: $(VENV)/.test-installed
+	$(TANGLE) --check
+	$(PY) -m pytest
+
+clean:
+	rm -rf site .cache .pytest_cache

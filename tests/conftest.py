@@ -1,0 +1,60 @@
+"""Shared fixtures: the project root and one strict build of the site per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+# Chapters call plt.show(); under pytest there is no screen.
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+def build_site(dest: Path, cache: str) -> subprocess.CompletedProcess:
+    """Run `mkdocs build --strict` into ``dest``; fail the test with its log if it fails."""
+    env = dict(os.environ, ZERODL_EXEC_CACHE=cache, NO_MKDOCS_2_WARNING="1")
+    env.pop("MPLBACKEND", None)  # mkdocs-jupyter drops figures when it is set to Agg
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The site, built once per session from a cold cache (every block executes)."""
+    base = tmp_path_factory.mktemp("site")
+    build_site(base / "site", str(base / "exec-cache"))
+    return base / "site"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Every chapter with code must yield code-block tests: none may drop out silently."""
+    if not config.option.codeblocks:
+        return
+    from literate.fences import python_blocks
+
+    collected = {Path(str(item.path)).resolve() for item in items if item.path.suffix == ".md"}
+    for arg in config.args:
+        target = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if target.is_dir() and target == ROOT / "docs":
+            for page in sorted(target.rglob("*.md")):
+                if python_blocks(page.read_text(encoding="utf-8")) and page.resolve() not in collected:
+                    raise pytest.UsageError(f"{page}: has python blocks but no code-block tests were collected")

@@ -1,0 +1,127 @@
+"""What `mkdocs build --strict` produces: figures, math, no external loads, search."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import build_site
+from literate.tangle import nav_pages
+
+pytestmark = pytest.mark.build
+
+
+class _Collector(HTMLParser):
+    """Collects the URLs that make a browser load something (not plain links)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []
+        self.images: list[dict] = []
+        self.code_titles: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("src", "srcset", "poster", "data"):
+            if attrs.get(name):
+                self.loads.append(attrs[name])
+        if tag == "link" and attrs.get("href"):
+            rel = (attrs.get("rel") or "").lower()
+            if rel not in {"canonical", "alternate"}:
+                self.loads.append(attrs["href"])
+        if tag == "img":
+            self.images.append(attrs)
+
+
+def parse(path: Path) -> _Collector:
+    collector = _Collector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+def page_html(site: Path, page: str) -> Path:
+    return site / page.removesuffix(".md") / "index.html" if page != "index.md" else site / "index.html"
+
+
+def test_every_nav_page_is_built(site, root):
+    for page in nav_pages(root):
+        assert page_html(site, page).exists(), page
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    pages = sorted(site.rglob("*.html"))
+    assert pages
+    for path in pages:
+        external = [u for u in parse(path).loads if re.match(r"^(https?:)?//", u)]
+        assert not external, f"{path.relative_to(site)} loads {external}"
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert not re.search(r"(url\(|@import)\s*['\"]?(https?:)?//", text), css
+
+
+def test_chapter_1_has_its_figures_as_built_svg(site):
+    html = page_html(site, "01-gradient-descent.md")
+    images = [img for img in parse(html).images if "zerodl-figure" in (img.get("class") or "")]
+    # four 1-D runs, the gradient field and the 2-D path
+    assert len(images) == 6
+    for img in images:
+        svg = (html.parent / img["src"]).resolve()
+        assert svg.is_file() and svg.suffix == ".svg", img["src"]
+        text = svg.read_text(encoding="utf-8")
+        assert text.lstrip().startswith("<?xml") and "<svg" in text
+        assert "<dc:date>" not in text and "matplotlib.org" not in text, "SVG metadata makes builds differ"
+        assert img.get("alt"), "figures carry their title as alt text"
+    assert any("学習率 1.1" in img["alt"] for img in images)
+
+
+def test_chapter_1_shows_outputs_and_file_titles(site):
+    text = page_html(site, "01-gradient-descent.md").read_text(encoding="utf-8")
+    assert text.count('<span class="filename">src/zerodl/gradient.py</span>') == 3
+    assert "#| file:" not in text, "the export marker is a title, not code"
+    assert text.count('<span class="filename">出力</span>') >= 6
+    assert "lr=1.1, step_num=10: x = -18.5752" in text  # (1 - 2*1.1)^10 * -3, computed at build
+
+
+def test_chapter_1_has_math_markup_for_katex(site):
+    text = page_html(site, "01-gradient-descent.md").read_text(encoding="utf-8")
+    assert len(re.findall(r'class="arithmatex"', text)) > 20
+    assert r"\frac{df(x)}{dx}" in text
+    assert "assets/katex/katex.min.js" in text and "javascripts/katex.js" in text
+
+
+def test_search_index_finds_japanese_words(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["ja"]
+    hits = [doc["location"] for doc in index["docs"] if "勾配降下法" in doc["title"] + doc["text"]]
+    assert any(loc.startswith("01-gradient-descent/") for loc in hits)
+
+
+def test_japanese_headings_get_readable_ids(site):
+    text = page_html(site, "01-gradient-descent.md").read_text(encoding="utf-8")
+    assert 'id="数値微分"' in text and 'id="勾配降下法の更新式"' in text
+
+
+def test_chapter_notebook_is_offered_and_valid(site):
+    import nbformat
+
+    html = page_html(site, "01-gradient-descent.md")
+    assert 'href="../notebooks/01-gradient-descent.ipynb"' in html.read_text(encoding="utf-8")
+    nb = nbformat.read(site / "notebooks" / "01-gradient-descent.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert any("def gradient_descent" in c for c in code)
+
+
+def test_two_clean_builds_are_byte_identical(site, tmp_path):
+    """Everything, figures included, is the same when built again from nothing."""
+    again = tmp_path / "again"
+    build_site(again, "off")
+    first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    differing = sorted(str(p) for p in first if first[p] != second[p])
+    assert not differing, f"differ between two clean builds: {differing}"

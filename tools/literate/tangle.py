@@ -1,0 +1,252 @@
+"""Tangle: collect the ``#| file:`` blocks of the chapters into ``src/zerodl``.
+
+Usage (from the project root)::
+
+    python -m literate.tangle            # write src/zerodl (PYTHONPATH=tools)
+    python -m literate.tangle --check    # exit 1 with a diff if src/zerodl drifted
+
+Reading order is the ``nav`` of ``mkdocs.yml``, then the position of a block in
+its page. Every module gets a header naming the chapters to edit and an
+``__all__`` of its public functions and classes. Package ``__init__.py`` files
+are generated too. Python files in ``src/zerodl`` that no chapter produces are
+removed by ``tangle`` and reported by ``--check``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from literate.atomic import atomic_write
+from literate.fences import python_blocks
+
+PACKAGE = "src/zerodl"
+HEADER = "# Generated from {sources} by tools/literate/tangle.py.\n# Do not edit: change the chapter(s) and run `make tangle`.\n"
+INIT_DOC = '"""{doc}"""\n'
+
+
+class TangleError(Exception):
+    """A chapter asks for something the tangle cannot do (message says where)."""
+
+
+@dataclass
+class Module:
+    path: str
+    sources: list[str] = field(default_factory=list)
+    chunks: list[tuple[str, str]] = field(default_factory=list)  # (source, code)
+
+
+class _NavLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml, ignoring the !!python/... tags it may contain."""
+
+
+_NavLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+_NavLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def nav_pages(root: Path) -> list[str]:
+    """Markdown pages of the nav in reading order, as paths relative to docs/."""
+    config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_NavLoader)
+    pages: list[str] = []
+
+    def walk(item: object) -> None:
+        if isinstance(item, str):
+            if item.endswith(".md"):
+                pages.append(item)
+        elif isinstance(item, list):
+            for sub in item:
+                walk(sub)
+        elif isinstance(item, dict):
+            for sub in item.values():
+                walk(sub)
+
+    walk(config.get("nav") or [])
+    return pages
+
+
+def collect(root: Path) -> dict[str, Module]:
+    """Read the chapters and group their exported blocks by target module."""
+    docs = root / "docs"
+    order = nav_pages(root)
+    modules: dict[str, Module] = {}
+    for page in order:
+        source = f"docs/{page}"
+        for block in python_blocks((docs / page).read_text(encoding="utf-8")):
+            if block.target is None:
+                continue
+            where = f"{source}:{block.lineno}"
+            target = block.target
+            if not (target.startswith(PACKAGE + "/") and target.endswith(".py")):
+                raise TangleError(f"{where}: '#| file: {target}' must name a .py file under {PACKAGE}/")
+            if target.endswith("/__init__.py"):
+                raise TangleError(f"{where}: __init__.py files are generated; export to a module instead")
+            module = modules.setdefault(target, Module(target))
+            if source not in module.sources:
+                module.sources.append(source)
+            module.chunks.append((where, block.body))
+    _refuse_unlisted(root, order)
+    return modules
+
+
+def _refuse_unlisted(root: Path, order: list[str]) -> None:
+    listed = set(order)
+    for path in sorted((root / "docs").rglob("*.md")):
+        rel = path.relative_to(root / "docs").as_posix()
+        if rel in listed:
+            continue
+        if any(b.target for b in python_blocks(path.read_text(encoding="utf-8"))):
+            raise TangleError(
+                f"docs/{rel} exports code but is not in the nav of mkdocs.yml; "
+                "add it to the nav so its place in the reading order is known"
+            )
+
+
+def render(module: Module) -> str:
+    """The text of one generated module."""
+    seen_imports: set[str] = set()
+    parts: list[str] = []
+    public: list[str] = []
+    previous = None
+    for where, code in module.chunks:
+        try:
+            tree = ast.parse(code)
+        except SyntaxError as exc:
+            raise TangleError(f"{where}: syntax error in exported block: {exc}") from exc
+        lines = code.rstrip("\n").split("\n")
+        drop: set[int] = set()
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                text = ast.get_source_segment(code, node)
+                if text in seen_imports:
+                    drop.update(range(node.lineno - 1, node.end_lineno))
+                seen_imports.add(text)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                public.append(node.name)
+        kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
+        chapter = where.rsplit(":", 1)[0]
+        parts.append(f"# --- from {chapter} ---\n{kept}\n" if chapter != previous else f"{kept}\n")
+        previous = chapter
+    names = ", ".join(f'"{name}"' for name in public)
+    head = HEADER.format(sources=", ".join(module.sources))
+    return head + f"\n__all__ = [{names}]\n\n\n" + "\n\n".join(parts)
+
+
+def expected_files(root: Path) -> dict[str, str]:
+    """Everything src/zerodl should contain: {relative path: text}."""
+    modules = collect(root)
+    files = {path: render(module) for path, module in sorted(modules.items())}
+    packages = {PACKAGE}
+    for path in modules:
+        parent = os.path.dirname(path)
+        while parent.startswith(PACKAGE):
+            packages.add(parent)
+            parent = os.path.dirname(parent)
+    for package in sorted(packages):
+        dotted = package[len("src/") :].replace("/", ".")
+        sources = sorted({s for p, m in modules.items() if p.startswith(package + "/") for s in m.sources})
+        head = HEADER.format(sources=", ".join(sources) or "docs/")
+        doc = f"{dotted}: code written in the zerodl chapters (docs/); see the modules below."
+        files[f"{package}/__init__.py"] = head + "\n" + INIT_DOC.format(doc=doc)
+    return files
+
+
+def actual_files(root: Path) -> dict[str, str]:
+    base = root / PACKAGE
+    if not base.exists():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(base.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+
+
+def diff(root: Path) -> list[str]:
+    """Readable differences between src/zerodl and what docs/ produces (empty: in sync)."""
+    want, have = expected_files(root), actual_files(root)
+    problems: list[str] = []
+    for path in sorted(set(want) | set(have)):
+        if path not in have:
+            problems.append(f"{path}: missing (run `make tangle`)\n")
+        elif path not in want:
+            problems.append(
+                f"{path}: no chapter produces this file (edited by hand or left over);"
+                " move its code into a chapter or delete it\n"
+            )
+        elif want[path] != have[path]:
+            problems.append(
+                f"{path}: differs from what docs/ produces (edited by hand? run `make tangle`):\n"
+                + "".join(
+                    difflib.unified_diff(
+                        want[path].splitlines(True),
+                        have[path].splitlines(True),
+                        f"{path} (from docs/)",
+                        f"{path} (on disk)",
+                    )
+                )
+            )
+    return problems
+
+
+def write(root: Path) -> list[str]:
+    """Bring src/zerodl in line with docs/; return the paths changed."""
+    want, have = expected_files(root), actual_files(root)
+    changed: list[str] = []
+    for path in sorted(set(have) - set(want)):
+        if not have[path].startswith("# Generated from "):
+            raise TangleError(
+                f"{path} was not generated by the tangle; move its code into a chapter "
+                "(with '#| file:') or delete it"
+            )
+    for path, text in want.items():
+        if have.get(path) != text:
+            atomic_write(root / path, text)
+            changed.append(path)
+    for path in sorted(set(have) - set(want)):
+        (root / path).unlink()
+        changed.append(path)
+    for directory in sorted((root / PACKAGE).rglob("*"), reverse=True):
+        if directory.is_dir() and not any(p for p in directory.iterdir() if p.name != "__pycache__"):
+            for leftover in directory.glob("__pycache__/*"):
+                leftover.unlink()
+            for sub in (directory / "__pycache__", directory):
+                if sub.exists():
+                    sub.rmdir()
+    return changed
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail with a diff if src/zerodl drifted")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: .)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    try:
+        if args.check:
+            problems = diff(root)
+            if problems:
+                sys.stderr.write("src/zerodl does not match docs/:\n\n" + "\n".join(problems))
+                return 1
+            print(f"src/zerodl matches docs/ ({len(expected_files(root))} files)")
+            return 0
+        changed = write(root)
+    except TangleError as exc:
+        sys.stderr.write(f"tangle: {exc}\n")
+        return 2
+    for path in changed:
+        print(f"tangle: wrote {path}" if (root / path).exists() else f"tangle: removed {path}")
+    if not changed:
+        print("tangle: src/zerodl already up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
