@@ -39,16 +39,16 @@ $(VENV)/.test-installed: pyproject.toml | $(PY)
 
 serve: $(VENV)/.docs-installed
 	$(TANGLE)
-	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
+	ZERODL_SITE_URL=http://127.0.0.1:8000/ $(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
 
 build: $(VENV)/.docs-installed
 	$(TANGLE) --check
 	$(VENV)/bin/mkdocs build --strict
 
-tangle: | $(PY)
+tangle: $(VENV)/.docs-installed
 	$(TANGLE)
 
-check-tangle: | $(PY)
+check-tangle: $(VENV)/.docs-installed
 	$(TANGLE) --check
 
 test: $(VENV)/.test-installed
