@@ -1,0 +1,65 @@
+# Generated from docs/02-sgd-minibatch.md, docs/03-backprop.md by tools/literate/tangle.py.
+# Do not edit: change the chapter(s) and run `make tangle`.
+
+__all__ = ["softmax", "cross_entropy_error", "sigmoid", "log_softmax"]
+
+
+# --- from docs/02-sgd-minibatch.md ---
+import numpy as np
+
+
+def softmax(x):
+    """Softmax over the last axis, computed stably (x - max(x) before exp).
+
+    Works for one sample (1-D) and for a batch (2-D, one row per sample).
+    Defined in chapter 2 (docs/02-sgd-minibatch.md).
+    """
+    x = np.asarray(x)
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / np.sum(exp, axis=-1, keepdims=True)
+
+
+def cross_entropy_error(y, t):
+    """Mean cross-entropy error of a batch of probabilities ``y``.
+
+    ``t`` holds one-hot rows (same shape as ``y``) or integer labels (one
+    per row). A single sample (1-D ``y``) is a batch of one. As in the book,
+    1e-7 is added inside the log so that a probability of 0 gives a large
+    finite loss instead of inf. Defined in chapter 2.
+    """
+    y = np.asarray(y)
+    t = np.asarray(t)
+    if y.ndim == 1:
+        y = y.reshape(1, -1)
+        t = t.reshape(1, -1) if t.size == y.size else t.reshape(1)
+    if t.shape == y.shape:
+        t = t.argmax(axis=1)
+    if t.shape != (y.shape[0],) or not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(
+            f"cross_entropy_error: t must be one-hot rows of shape {y.shape} or integer labels "
+            f"of shape ({y.shape[0]},); got {t.dtype} array of shape {t.shape}"
+        )
+    batch_size = y.shape[0]
+    return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
+
+
+# --- from docs/03-backprop.md ---
+def sigmoid(x):
+    """Logistic function 1 / (1 + exp(-x)), without overflow for large |x|.
+
+    Defined in chapter 3 (docs/03-backprop.md).
+    """
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))  # never overflows: the exponent is <= 0
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def log_softmax(x):
+    """log(softmax(x)) over the last axis, exact and stable: x - max - log(sum(exp(x - max))).
+
+    Defined in chapter 3.
+    """
+    x = np.asarray(x)
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))

@@ -1,0 +1,105 @@
+# Generated from docs/03-backprop.md by tools/literate/tangle.py.
+# Do not edit: change the chapter(s) and run `make tangle`.
+
+__all__ = ["MultiLayerNet"]
+
+
+# --- from docs/03-backprop.md ---
+import numpy as np
+
+from zerodl.gradient import numerical_gradient
+from zerodl.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+
+
+class MultiLayerNet:
+    """Fully connected network: (Affine -> activation) x hidden layers -> Affine -> SoftmaxWithLoss.
+
+    ``params`` holds ``W1``, ``b1``, ... ``W{L}``, ``b{L}`` (L = number of
+    hidden layers + 1); the Affine layers hold the same arrays, so an
+    optimizer must update them in place. ``weight_init_std`` is the standard
+    deviation of the initial weights, or ``'relu'``/``'he'`` (sqrt(2/n)) or
+    ``'sigmoid'``/``'xavier'`` (sqrt(1/n)), n being the layer's input size.
+    Weights come from ``np.random.randn`` (seed it for reproducible runs) and
+    are stored as ``dtype``. Defined in chapter 3 (docs/03-backprop.md).
+    """
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size_list,
+        output_size,
+        activation="relu",
+        weight_init_std=0.01,
+        dtype=np.float64,
+    ):
+        activations = {"relu": Relu, "sigmoid": Sigmoid}
+        if activation not in activations:
+            raise ValueError(f"activation must be 'relu' or 'sigmoid', got {activation!r}")
+        sizes = [input_size, *hidden_size_list, output_size]
+        if not all(isinstance(n, (int, np.integer)) and n > 0 for n in sizes):
+            raise ValueError(f"layer sizes must be positive integers, got {sizes}")
+        self.input_size = input_size
+        self.hidden_size_list = list(hidden_size_list)
+        self.output_size = output_size
+        self.hidden_layer_num = len(self.hidden_size_list)
+        self.params = {}
+        for idx in range(1, len(sizes)):
+            scale = self._init_scale(weight_init_std, sizes[idx - 1])
+            self.params[f"W{idx}"] = (scale * np.random.randn(sizes[idx - 1], sizes[idx])).astype(dtype)
+            self.params[f"b{idx}"] = np.zeros(sizes[idx], dtype=dtype)
+
+        self.layers = {}  # dicts keep insertion order: this is the forward order
+        for idx in range(1, self.hidden_layer_num + 1):
+            self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
+            self.layers[f"Activation_function{idx}"] = activations[activation]()
+        idx = self.hidden_layer_num + 1
+        self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
+        self.last_layer = SoftmaxWithLoss()
+
+    @staticmethod
+    def _init_scale(weight_init_std, fan_in):
+        if isinstance(weight_init_std, str):
+            name = weight_init_std.lower()
+            if name in ("relu", "he"):
+                return np.sqrt(2.0 / fan_in)
+            if name in ("sigmoid", "xavier"):
+                return np.sqrt(1.0 / fan_in)
+            raise ValueError(f"weight_init_std must be a number, 'relu'/'he' or 'sigmoid'/'xavier', got {name!r}")
+        return float(weight_init_std)
+
+    def predict(self, x):
+        """Scores (before softmax) for the inputs ``x``."""
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        """Mean cross-entropy error of the batch (x, t)."""
+        return self.last_layer.forward(self.predict(x), t)
+
+    def accuracy(self, x, t):
+        """Fraction of ``x`` classified as ``t`` (integer labels or one-hot rows)."""
+        y = np.argmax(self.predict(x), axis=1)
+        t = np.asarray(t)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        return float(np.mean(y == t))
+
+    def numerical_gradient(self, x, t):
+        """Gradient of the loss for every parameter, by central differences (slow; for checking)."""
+        def loss_w(_):
+            return self.loss(x, t)
+
+        return {key: numerical_gradient(loss_w, param) for key, param in self.params.items()}
+
+    def gradient(self, x, t):
+        """Gradient of the loss for every parameter, by backpropagation."""
+        self.loss(x, t)  # forward: every layer keeps what its backward needs
+        dout = self.last_layer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        grads = {}
+        for idx in range(1, self.hidden_layer_num + 2):
+            grads[f"W{idx}"] = self.layers[f"Affine{idx}"].dW
+            grads[f"b{idx}"] = self.layers[f"Affine{idx}"].db
+        return grads
