@@ -9,6 +9,12 @@ For every page with ```python blocks:
 * the page is also offered as a Jupyter notebook (``notebooks/<page>.ipynb``,
   made by jupytext), with a download button under the title.
 
+Pages rendered by mkdocs-jupyter (``docs/experiments/*.py``) get the same
+notebook download, and their HTML is made to follow the site's rules
+(``literate.notebooks``). Their execution cache follows ``ZERODL_EXEC_CACHE``
+and is keyed on ``src/zerodl`` too (mkdocs-jupyter's own key is the notebook
+text only, so a changed optimizer would otherwise show stale results).
+
 Declared in mkdocs.yml as ``hooks: [tools/hooks.py]``.
 """
 
@@ -18,29 +24,39 @@ import html
 import posixpath
 from pathlib import Path
 
-import jupytext
-from nbformat.v4 import new_markdown_cell
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-from literate.execute import BlockError, Output, run_page
+from literate.execute import BlockError, Output, cache_dir, run_page
 from literate.fences import Block, python_blocks
+from literate.notebooks import (
+    NotebookPageError,
+    fix_notebook_page,
+    notebook_from_markdown,
+    notebook_from_source,
+    package_fingerprint,
+)
 
 _root = Path.cwd()
-
-NOTEBOOK_NOTE = (
-    "このノートブックは zerodl の `docs/{src}` から自動生成されました。"
-    "実行には `zerodl` パッケージが必要です（リポジトリを clone して `pip install -e .` または `make serve`）。"
-)
+NOTEBOOK_PAGE_SUFFIXES = (".py", ".ipynb")  # what mkdocs-jupyter renders here (see mkdocs.yml)
 
 
 def on_config(config):
     global _root
     _root = Path(config.config_file_path).resolve().parent
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None:
+        directory = cache_dir(_root)
+        if directory is None:
+            jupyter.config["cache"] = False
+        else:
+            jupyter.config["cache_dir"] = str(directory.parent / "mkdocs-jupyter" / package_fingerprint(_root))
     return config
 
 
 def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES):
+        return markdown  # rendered and executed by mkdocs-jupyter; see on_page_content
     blocks = python_blocks(markdown)
     if not blocks:
         return markdown
@@ -75,13 +91,7 @@ def on_page_markdown(markdown, page, config, files):
             lines[block.start] = f'{block.indent}{block.ticks}python title="{block.target}"'
 
     uri = f"notebooks/{stem}.ipynb"
-    notebook = jupytext.reads(markdown, fmt="md")
-    notebook.cells.insert(0, new_markdown_cell(NOTEBOOK_NOTE.format(src=src)))
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for number, cell in enumerate(notebook.cells):
-        cell.id = f"cell-{number}"  # jupytext draws random ids; builds must be reproducible
-    notebook = jupytext.writes(notebook, fmt="ipynb")
-    _add_file(files, File.generated(config, uri, content=notebook))
+    _add_file(files, File.generated(config, uri, content=notebook_from_markdown(markdown, src)))
     button = (
         f"[:material-download: ノートブック (.ipynb)]({posixpath.relpath(uri, here or '.')})"
         f'{{ .md-button .zerodl-notebook download="{posixpath.basename(uri)}" }}'
@@ -91,6 +101,22 @@ def on_page_markdown(markdown, page, config, files):
             lines[i + 1 : i + 1] = ["", button]
             break
     return "\n".join(lines)
+
+
+def on_page_content(content, page, config, files):
+    src = page.file.src_uri
+    if not src.endswith(NOTEBOOK_PAGE_SUFFIXES):
+        return content
+    source = Path(page.file.abs_src_path)
+    stem = src.rsplit(".", 1)[0]
+    _add_file(files, File.generated(config, f"notebooks/{stem}.ipynb", content=notebook_from_source(source, src)))
+    slugify = config["mdx_configs"].get("toc", {}).get("slugify")
+    if slugify is None:
+        from markdown.extensions.toc import slugify
+    try:
+        return fix_notebook_page(content, source, src, page.url, page.toc, slugify)
+    except NotebookPageError as exc:
+        raise PluginError(str(exc)) from exc
 
 
 def _text_output(out: Output) -> list[str]:
