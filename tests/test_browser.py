@@ -63,9 +63,17 @@ SEARCHES = [
 
 
 class _Loader(yaml.SafeLoader):
-    """Reads mkdocs.yml, ignoring its !!python/... and !ENV tags."""
+    """Reads mkdocs.yml: !ENV as MkDocs reads it, other !tags and !!python/... as None."""
 
 
+def _env(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """``!ENV VAR`` or ``!ENV [VAR, ..., default]``: the first variable set, else the default."""
+    items = [loader.construct_scalar(node)] if isinstance(node, yaml.ScalarNode) else loader.construct_sequence(node)
+    *names, default = items if len(items) > 1 else (*items, None)
+    return next((os.environ[n] for n in names if n in os.environ), default)
+
+
+_Loader.add_constructor("!ENV", _env)
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
 _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
