@@ -1,13 +1,28 @@
 # Generated from docs/02-sgd-minibatch.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["check_update_args", "SGD"]
+__all__ = ["SGD", "check_update_args"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
 from collections.abc import Mapping
 
 import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent: W <- W - lr * dL/dW, in place for every key.
+
+    Defined in chapter 2 (docs/02-sgd-minibatch.md).
+    """
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        check_update_args(params, grads)
+        for key in params:
+            params[key] -= self.lr * grads[key]
 
 
 def check_update_args(params, grads):
@@ -45,18 +60,3 @@ def check_update_args(params, grads):
             raise ValueError(
                 f"grads[{key!r}] has shape {np.shape(grads[key])}, but params[{key!r}] has shape {param.shape}"
             )
-
-
-class SGD:
-    """Stochastic gradient descent: W <- W - lr * dL/dW, in place for every key.
-
-    Defined in chapter 2 (docs/02-sgd-minibatch.md).
-    """
-
-    def __init__(self, lr=0.01):
-        self.lr = lr
-
-    def update(self, params, grads):
-        check_update_args(params, grads)
-        for key in params:
-            params[key] -= self.lr * grads[key]
