@@ -21,7 +21,9 @@ Declared in mkdocs.yml as ``hooks: [tools/hooks.py]``.
 from __future__ import annotations
 
 import html
+import os
 import posixpath
+import subprocess
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -44,6 +46,7 @@ NOTEBOOK_PAGE_SUFFIXES = (".py", ".ipynb")  # what mkdocs-jupyter renders here (
 def on_config(config):
     global _root
     _root = Path(config.config_file_path).resolve().parent
+    _pin_build_date(_root)
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
         directory = cache_dir(_root)
@@ -52,6 +55,24 @@ def on_config(config):
         else:
             jupyter.config["cache_dir"] = str(directory.parent / "mkdocs-jupyter" / package_fingerprint(_root))
     return config
+
+
+def _pin_build_date(root: Path) -> None:
+    """Date the build by the last commit, so two builds of one commit are identical.
+
+    MkDocs writes the build date into sitemap.xml (lastmod) and the gzip header
+    of sitemap.xml.gz; it takes it from SOURCE_DATE_EPOCH when that is set.
+    """
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        return
+    try:
+        stamp = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return  # not a git checkout: MkDocs uses today's date
+    if stamp.isdigit():
+        os.environ["SOURCE_DATE_EPOCH"] = stamp
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -1,0 +1,81 @@
+"""The GitHub Pages workflow: strict build, official actions, MNIST cached by its checksums."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+def steps(workflow: dict, job: str) -> list[dict]:
+    return workflow["jobs"][job]["steps"]
+
+
+def index_of(steps_: list[dict], predicate) -> int:
+    return next(i for i, step in enumerate(steps_) if predicate(step))
+
+
+def test_runs_on_push_to_main_with_pages_permissions(workflow):
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert workflow["permissions"]["pages"] == "write"
+    assert workflow["permissions"]["id-token"] == "write"
+    assert workflow["concurrency"]["group"]
+
+
+def test_builds_strictly_after_the_tangle_check(workflow):
+    build = steps(workflow, "build")
+    check = index_of(build, lambda s: s.get("run", "").strip() == "make check-tangle")
+    make_build = index_of(build, lambda s: s.get("run", "").strip() == "make build")
+    assert check < make_build
+    recipe = re.search(r"^build:.*?\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert recipe and "mkdocs build --strict" in recipe.group(1), "make build runs mkdocs build --strict"
+    setup = next(s for s in build if s.get("uses", "").startswith("actions/setup-python@"))
+    assert setup["with"]["python-version"] == "3.11"
+
+
+def test_deploys_with_the_official_pages_actions(workflow):
+    build = steps(workflow, "build")
+    uses = [s.get("uses", "").split("@")[0] for s in build]
+    assert "actions/configure-pages" in uses
+    upload = next(s for s in build if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert upload["with"]["path"] == "site"  # where `make build` writes
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "build"
+    assert deploy["environment"]["name"] == "github-pages"
+    assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in deploy["steps"])
+
+
+def test_mnist_is_cached_under_its_checksums(workflow):
+    """The cache key holds the SHA-256 of each MNIST file the loader expects, and the
+    cached folder is the one the loader uses (ZERODL_CACHE_DIR)."""
+    from zerodl.datasets.mnist import FILES
+
+    build = steps(workflow, "build")
+    cache = next(s for s in build if s.get("uses", "").startswith("actions/cache@"))
+    for name, sha256, *_ in FILES.values():
+        assert re.fullmatch(r"[0-9a-f]{64}", sha256)
+        assert sha256 in cache["with"]["key"], f"the cache key misses the SHA-256 of {name}"
+    assert cache["with"]["path"] == workflow["env"]["ZERODL_CACHE_DIR"]
+    make_build = index_of(build, lambda s: s.get("run", "").strip() == "make build")
+    assert build.index(cache) < make_build, "the cache is restored before the build needs MNIST"
+
+
+def test_site_and_repository_urls_are_set():
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"^site_url: .*https://\S+/", text, re.M)
+    assert re.search(r"^repo_url: https://github\.com/\S+", text, re.M)
+    assert re.search(r"^edit_uri: edit/main/docs/", text, re.M)
+    assert "content.action.edit" in text
+    assert (ROOT / "tools" / "theme" / "404.html").is_file()
