@@ -1,7 +1,7 @@
-# Generated from docs/02-sgd-minibatch.md by tools/literate/tangle.py.
+# Generated from docs/02-sgd-minibatch.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["SGD", "check_update_args"]
+__all__ = ["SGD", "check_update_args", "check_hyperparameter", "state_for", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
@@ -60,3 +60,184 @@ def check_update_args(params, grads):
             raise ValueError(
                 f"grads[{key!r}] has shape {np.shape(grads[key])}, but params[{key!r}] has shape {param.shape}"
             )
+
+
+# --- from docs/04-momentum.md ---
+import math
+import numbers
+
+
+
+def check_hyperparameter(name, value, *, fraction=False):
+    """Raise ValueError unless ``value`` is a finite real number > 0
+    (with ``fraction=True``: a number in [0, 1), like a momentum or a decay rate).
+
+    Defined in chapter 4 (docs/04-momentum.md).
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = 0 <= value < 1 if fraction else value > 0
+    if not ok:
+        allowed = "a number in [0, 1), e.g. 0.9" if fraction else "a positive number, e.g. 0.01"
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+
+
+def state_for(state, key, param):
+    """The optimizer state array of ``key`` in the dict ``state``, created as
+    zeros like ``param`` (same shape and dtype) the first time ``key`` is seen.
+
+    Raises ValueError if ``param`` no longer has the shape the state was made
+    for (the network changed under the optimizer). Defined in chapter 4.
+    """
+    array = state.get(key)
+    if array is None:
+        array = state[key] = np.zeros_like(param)
+    elif array.shape != param.shape:
+        raise ValueError(
+            f"params[{key!r}] has shape {param.shape}, but this optimizer's state for it has shape "
+            f"{array.shape}: the parameter was replaced; create a new optimizer for the new network"
+        )
+    return array
+
+
+class Momentum:
+    """Momentum SGD: v <- momentum * v - lr * grad; W <- W + v (in place).
+
+    The velocity ``self.v[key]`` starts at zero the first time ``key`` is seen.
+    Defined in chapter 4 (docs/04-momentum.md).
+    """
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        check_hyperparameter("lr", lr)
+        check_hyperparameter("momentum", momentum, fraction=True)
+        self.lr = lr
+        self.momentum = momentum
+        self.v = {}
+
+    def update(self, params, grads):
+        check_update_args(params, grads)
+        for key, param in params.items():
+            v = state_for(self.v, key, param)
+            v *= self.momentum
+            v -= self.lr * grads[key]
+            param += v
+
+
+class Nesterov:
+    """Nesterov's accelerated gradient in the form of Bengio et al. (arXiv:1212.0901):
+    the parameters are the look-ahead point W + momentum * v, and with v the
+    velocity before this step and g the gradient at the parameters,
+    W <- W + momentum**2 * v - (1 + momentum) * lr * g;  v <- momentum * v - lr * g.
+
+    Unlike the book's code, the first line uses the velocity *before* it is
+    updated, as the paper's equation does. Defined in chapter 4.
+    """
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        check_hyperparameter("lr", lr)
+        check_hyperparameter("momentum", momentum, fraction=True)
+        self.lr = lr
+        self.momentum = momentum
+        self.v = {}
+
+    def update(self, params, grads):
+        check_update_args(params, grads)
+        for key, param in params.items():
+            v = state_for(self.v, key, param)
+            grad = grads[key]
+            param += self.momentum * self.momentum * v
+            param -= (1 + self.momentum) * self.lr * grad
+            v *= self.momentum
+            v -= self.lr * grad
+
+
+# --- from docs/05-adagrad-rmsprop.md ---
+class AdaGrad:
+    """AdaGrad: h <- h + grad * grad; W <- W - lr * grad / (sqrt(h) + eps) (in place).
+
+    ``self.h[key]`` starts at zero the first time ``key`` is seen and only
+    grows, so the effective learning rate lr / (sqrt(h) + eps) only shrinks.
+    Defined in chapter 5 (docs/05-adagrad-rmsprop.md).
+    """
+
+    def __init__(self, lr=0.01, eps=1e-7):
+        check_hyperparameter("lr", lr)
+        check_hyperparameter("eps", eps)
+        self.lr = lr
+        self.eps = eps
+        self.h = {}
+
+    def update(self, params, grads):
+        check_update_args(params, grads)
+        for key, param in params.items():
+            h = state_for(self.h, key, param)
+            grad = grads[key]
+            h += grad * grad
+            param -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+class RMSprop:
+    """RMSprop: h <- decay_rate * h + (1 - decay_rate) * grad * grad;
+    W <- W - lr * grad / (sqrt(h) + eps) (in place).
+
+    ``self.h[key]`` starts at zero the first time ``key`` is seen.
+    Defined in chapter 5 (docs/05-adagrad-rmsprop.md).
+    """
+
+    def __init__(self, lr=0.01, decay_rate=0.99, eps=1e-7):
+        check_hyperparameter("lr", lr)
+        check_hyperparameter("decay_rate", decay_rate, fraction=True)
+        check_hyperparameter("eps", eps)
+        self.lr = lr
+        self.decay_rate = decay_rate
+        self.eps = eps
+        self.h = {}
+
+    def update(self, params, grads):
+        check_update_args(params, grads)
+        for key, param in params.items():
+            h = state_for(self.h, key, param)
+            grad = grads[key]
+            h *= self.decay_rate
+            h += (1 - self.decay_rate) * grad * grad
+            param -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+# --- from docs/06-adam.md ---
+class Adam:
+    """Adam (Kingma & Ba, arXiv:1412.6980) in the folded form of the book's code:
+    m <- m + (1 - beta1) * (g - m);  v <- v + (1 - beta2) * (g * g - v);
+    W <- W - lr_t * m / (sqrt(v) + eps),  lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t).
+
+    ``t`` is counted per key (``self.t[key]``), so a key first seen later
+    gets its own bias correction; ``self.iter`` counts calls of ``update``.
+    ``lr_t`` is a Python float, so float32 parameters are updated in float32.
+    Defined in chapter 6 (docs/06-adam.md).
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
+        check_hyperparameter("lr", lr)
+        check_hyperparameter("beta1", beta1, fraction=True)
+        check_hyperparameter("beta2", beta2, fraction=True)
+        check_hyperparameter("eps", eps)
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.iter = 0
+        self.t = {}
+        self.m = {}
+        self.v = {}
+
+    def update(self, params, grads):
+        check_update_args(params, grads)
+        self.iter += 1
+        for key, param in params.items():
+            m = state_for(self.m, key, param)
+            v = state_for(self.v, key, param)
+            t = self.t[key] = self.t.get(key, 0) + 1
+            lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+            grad = grads[key]
+            m += (1 - self.beta1) * (grad - m)
+            v += (1 - self.beta2) * (grad * grad - v)
+            param -= lr_t * m / (np.sqrt(v) + self.eps)
