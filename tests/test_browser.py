@@ -238,7 +238,7 @@ def phone(browser):
     context.close()
 
 
-@dataclass
+@dataclass(repr=False)
 class Recorder:
     """Everything one page does on the network and in its console."""
 
@@ -248,6 +248,9 @@ class Recorder:
     bad_status: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     responses: list = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"Recorder({self.origin})"
 
     def attach(self, page) -> Recorder:
         page.on("request", lambda r: self.requests.append(r.url))
@@ -266,10 +269,10 @@ class Recorder:
         return [u for u in self.requests if not u.startswith((self.origin + "/", "data:", "blob:", "about:"))]
 
     def assert_clean(self) -> None:
-        assert not self.errors, f"console errors: {self.errors}"
+        assert not self.external(), f"requests to another host: {self.external()}"
         assert not self.failed, f"failed requests: {self.failed}"
         assert not self.bad_status, f"requests answered with an error status: {self.bad_status}"
-        assert not self.external(), f"requests to another host: {self.external()}"
+        assert not self.errors, f"console errors: {self.errors}"
 
 
 def artefact_name(*parts: str) -> str:
@@ -314,6 +317,7 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
     page, recorder, response = open_page(desktop, server.url(src))
     with screenshot_on_failure(page, artefact_name("desktop", src)):
         assert response is not None and response.status == 200, f"{server.url(src)}: {response and response.status}"
+        recorder.assert_clean()
         assert page.locator("article h1").count() == 1, "a page has one title"
 
         # Figures: every image is loaded and visible, including those in collapsed solutions.
@@ -321,14 +325,14 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
         images = page.locator("article img")
         for i in range(images.count()):
             image = images.nth(i)
-            image.scroll_into_view_if_needed()
+            where = f"image {i} ({(image.get_attribute('src') or '')[:60]})"
+            assert image.is_visible(), f"{where} is not visible"
+            image.scroll_into_view_if_needed(timeout=5_000)
             image.evaluate("(img) => img.decode().catch(() => null)")
             natural = image.evaluate("(img) => [img.complete, img.naturalWidth, img.naturalHeight]")
             box = image.bounding_box()
-            where = f"image {i} ({(image.get_attribute('src') or '')[:60]})"
             assert natural[0] and natural[1] > 0 and natural[2] > 0, f"{where} did not load: {natural}"
             assert box and box["width"] > 0 and box["height"] > 0, f"{where} has no size on the page: {box}"
-            assert image.is_visible(), f"{where} is not visible"
             assert image.get_attribute("alt"), f"{where} has no alt text (give the figure a title)"
 
         # Math: rendered by KaTeX where the source has math, never left as TeX.
