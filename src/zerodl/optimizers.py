@@ -5,6 +5,8 @@ __all__ = ["SGD", "check_update_args", "check_hyperparameter", "state_for", "Mom
 
 
 # --- from docs/02-sgd-minibatch.md ---
+import math
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -17,6 +19,8 @@ class SGD:
     """
 
     def __init__(self, lr=0.01):
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a positive number, e.g. 0.01; got {lr!r}")
         self.lr = lr
 
     def update(self, params, grads):
@@ -63,11 +67,6 @@ def check_update_args(params, grads):
 
 
 # --- from docs/04-momentum.md ---
-import math
-import numbers
-
-
-
 def check_hyperparameter(name, value, *, fraction=False):
     """Raise ValueError unless ``value`` is a finite real number > 0
     (with ``fraction=True``: a number in [0, 1), like a momentum or a decay rate).

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def read_idx(path, magic, shape):
     expected = header + int(np.prod(shape))
     if len(data) != expected:
         raise ValueError(f"{path}: {len(data)} bytes after decompression, the header needs {expected}")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    # copy: np.frombuffer over bytes is read-only, and callers may want to modify the arrays
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
 def cache_dir():
@@ -243,9 +245,9 @@ def mnist_files():
 def _read_cache(path):
     """The cached arrays, or None if the cache is missing or unusable."""
     try:
-        with np.load(path, allow_pickle=False) as cached:
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as cached:
             arrays = {key: cached[key] for key in FILES}
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     for key, (_, _, _, _, shape) in FILES.items():
         if arrays[key].shape != shape or arrays[key].dtype != np.uint8:

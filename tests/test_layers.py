@@ -1,0 +1,282 @@
+"""Chapter 3 (and the functions of chapter 2): every layer and the network
+against a central-difference gradient written here, independently of
+zerodl.gradient, in float64; the batch-mean property; numerical extremes."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from zerodl.functions import cross_entropy_error, log_softmax, sigmoid, softmax
+from zerodl.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from zerodl.network import MultiLayerNet
+
+
+def central_difference(f, x, h=1e-5):
+    """d f / d x for every element of the float64 array x (f reads x; x is restored)."""
+    grad = np.empty_like(x)
+    flat, out = x.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        keep = flat[i]
+        flat[i] = keep + h
+        up = f()
+        flat[i] = keep - h
+        down = f()
+        flat[i] = keep
+        out[i] = (up - down) / (2 * h)
+    return grad
+
+
+def rel_error(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(8)
+
+
+def away_from_zero(rng, shape, margin=0.05):
+    """Random values with |x| >= margin, so that +-h never crosses ReLU's kink."""
+    x = rng.normal(size=shape)
+    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin, x)
+
+
+# --- layers ----------------------------------------------------------------
+
+
+def test_relu_backward_is_the_derivative(rng):
+    x = away_from_zero(rng, (4, 6))
+    dout = rng.normal(size=(4, 6))
+    layer = Relu()
+    layer.forward(x)
+    dx = layer.backward(dout)
+    expected = central_difference(lambda: np.sum(Relu().forward(x) * dout), x)
+    np.testing.assert_allclose(dx, expected, rtol=1e-7, atol=1e-9)
+
+
+def test_relu_leaves_its_arguments_alone(rng):
+    x = rng.normal(size=(3, 5))
+    dout = rng.normal(size=(3, 5))
+    x0, dout0 = x.copy(), dout.copy()
+    layer = Relu()
+    out = layer.forward(x)
+    dx = layer.backward(dout)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(dout, dout0)  # the book's version zeroes dout in place
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    np.testing.assert_array_equal(dx, np.where(x > 0, dout, 0))
+
+
+def test_sigmoid_backward_is_the_derivative(rng):
+    x = rng.normal(scale=3, size=(5, 4))
+    dout = rng.normal(size=(5, 4))
+    layer = Sigmoid()
+    layer.forward(x)
+    expected = central_difference(lambda: np.sum(Sigmoid().forward(x) * dout), x)
+    np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-7, atol=1e-10)
+
+
+def test_affine_backward_is_the_derivative(rng):
+    x = rng.normal(size=(4, 2, 3))  # more than two axes: flattened to (4, 6)
+    W = rng.normal(size=(6, 5))
+    b = rng.normal(size=5)
+    dout = rng.normal(size=(4, 5))
+    layer = Affine(W, b)
+    out = layer.forward(x)
+    np.testing.assert_allclose(out, x.reshape(4, 6) @ W + b)
+    dx = layer.backward(dout)
+    assert dx.shape == x.shape and layer.dW.shape == W.shape and layer.db.shape == b.shape
+
+    def objective():
+        return np.sum(Affine(W, b).forward(x) * dout)
+
+    np.testing.assert_allclose(dx, central_difference(objective, x), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(layer.dW, central_difference(objective, W), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(layer.db, central_difference(objective, b), rtol=1e-7, atol=1e-9)
+
+
+def test_affine_computes_in_the_weights_dtype(rng):
+    W = rng.normal(size=(6, 3))
+    layer = Affine(W, np.zeros(3))
+    out = layer.forward(rng.normal(size=(2, 6)).astype(np.float32))
+    assert out.dtype == np.float64
+    layer32 = Affine(W.astype(np.float32), np.zeros(3, np.float32))
+    assert layer32.forward(rng.normal(size=(2, 6))).dtype == np.float32
+
+
+@pytest.mark.parametrize("targets", ["labels", "one-hot"])
+@pytest.mark.parametrize("dout", [1.0, 2.5])
+def test_softmax_with_loss_backward_is_the_derivative(rng, targets, dout):
+    x = rng.normal(scale=2, size=(5, 4))
+    labels = rng.integers(0, 4, size=5)
+    t = labels if targets == "labels" else np.eye(4)[labels]
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(x, t)
+    # independent loss: mean over the batch of -log softmax at the label
+    expected_loss = np.mean([-np.log(np.exp(row[k]) / np.sum(np.exp(row))) for row, k in zip(x, labels)])
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    expected = central_difference(lambda: dout * SoftmaxWithLoss().forward(x, t), x)
+    np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_softmax_with_loss_keeps_float32():
+    x = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
+    for t in (np.array([2]), np.array([[0.0, 0.0, 1.0]])):
+        layer = SoftmaxWithLoss()
+        layer.forward(x, t)
+        assert layer.backward().dtype == np.float32
+
+
+# --- the network -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_network_gradient_against_central_differences(rng, activation):
+    np.random.seed(3)
+    net = MultiLayerNet(6, [5, 4], 3, activation=activation, weight_init_std="he")
+    x = rng.normal(size=(4, 6))
+    t = np.array([0, 2, 1, 2])
+    if activation == "relu":  # make sure no pre-activation sits within h of the kink
+        a1 = x @ net.params["W1"] + net.params["b1"]
+        a2 = np.maximum(a1, 0) @ net.params["W2"] + net.params["b2"]
+        assert min(np.abs(a1).min(), np.abs(a2).min()) > 1e-4
+    grads = net.gradient(x, t)
+    assert set(grads) == set(net.params) == {"W1", "b1", "W2", "b2", "W3", "b3"}
+    for key, param in net.params.items():
+        expected = central_difference(lambda: net.loss(x, t), param)
+        assert grads[key].shape == param.shape
+        assert rel_error(grads[key], expected) < 1e-7, key
+
+
+def test_network_numerical_gradient_agrees_with_backprop(rng):
+    np.random.seed(5)
+    net = MultiLayerNet(8, [6], 4, weight_init_std="he")
+    x, t = rng.normal(size=(3, 8)), np.eye(4)[[1, 3, 0]]
+    backprop, numerical = net.gradient(x, t), net.numerical_gradient(x, t)
+    for key in net.params:
+        assert rel_error(backprop[key], numerical[key]) < 1e-6, key
+
+
+def test_duplicating_the_batch_changes_neither_loss_nor_gradient(rng):
+    np.random.seed(8)
+    net = MultiLayerNet(10, [7, 7], 4, weight_init_std="he")
+    x, t = rng.normal(size=(6, 10)), rng.integers(0, 4, size=6)
+    loss = net.loss(x, t)
+    grads = {k: v.copy() for k, v in net.gradient(x, t).items()}
+    x2, t2 = np.concatenate([x, x, x]), np.concatenate([t, t, t])
+    assert net.loss(x2, t2) == pytest.approx(loss, rel=1e-12)
+    for key, grad in net.gradient(x2, t2).items():
+        np.testing.assert_allclose(grad, grads[key], rtol=1e-10, atol=1e-14)
+
+
+def test_params_are_the_arrays_the_layers_use():
+    np.random.seed(1)
+    net = MultiLayerNet(4, [3], 2)
+    assert net.layers["Affine1"].W is net.params["W1"] and net.layers["Affine2"].b is net.params["b2"]
+    x = np.ones((1, 4))
+    before = net.predict(x)
+    net.params["b2"] += 1.0  # an in-place update reaches the layer
+    np.testing.assert_allclose(net.predict(x), before + 1.0)
+
+
+def test_network_shapes_dtype_and_accuracy():
+    np.random.seed(2)
+    net = MultiLayerNet(784, [20, 20, 20], 10, dtype=np.float32)
+    assert [net.params[f"W{i}"].shape for i in (1, 2, 3, 4)] == [(784, 20), (20, 20), (20, 20), (20, 10)]
+    assert all(p.dtype == np.float32 for p in net.params.values())
+    x = np.random.rand(7, 784).astype(np.float32)
+    scores = net.predict(x)
+    assert scores.shape == (7, 10) and scores.dtype == np.float32
+    labels = np.argmax(scores, axis=1)
+    assert net.accuracy(x, labels) == 1.0
+    assert net.accuracy(x, np.eye(10)[labels]) == 1.0
+    assert net.accuracy(x, (labels + 1) % 10) == 0.0
+
+
+@pytest.mark.parametrize("init, std", [(0.01, 0.01), ("relu", np.sqrt(2 / 400)), ("xavier", np.sqrt(1 / 400))])
+def test_weight_init_std(init, std):
+    np.random.seed(0)
+    W1 = MultiLayerNet(400, [500], 10, weight_init_std=init).params["W1"]
+    assert W1.std() == pytest.approx(std, rel=0.02)  # 200,000 samples: sampling error ~0.2 %
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"activation": "tanh"}, "activation"),
+        ({"weight_init_std": "lecun"}, "weight_init_std"),
+        ({"hidden_size_list": [10, 0]}, "positive integers"),
+    ],
+)
+def test_network_rejects_bad_arguments(kwargs, match):
+    args = {"input_size": 4, "hidden_size_list": [3], "output_size": 2, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        MultiLayerNet(**args)
+
+
+# --- softmax, cross entropy, sigmoid at the extremes --------------------------
+
+
+def test_softmax_and_log_softmax_at_plus_minus_1e4():
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = softmax(x)
+        log_y = log_softmax(x)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(log_y))
+    np.testing.assert_allclose(y.sum(axis=1), 1.0)
+    np.testing.assert_allclose(y, [[1, 0, 0], [1 / 3] * 3, [0.5, 0.5, 0]], atol=1e-300)
+    np.testing.assert_allclose(log_y, [[0, -2e4, -1e4], [-np.log(3)] * 3, [-np.log(2), -np.log(2), -2e4 - np.log(2)]])
+    np.testing.assert_allclose(softmax(x[0]), y[0])  # one sample as a 1-D array
+
+
+def test_softmax_agrees_with_the_plain_formula_where_that_is_safe(rng):
+    x = rng.normal(size=(4, 5))
+    np.testing.assert_allclose(softmax(x), np.exp(x) / np.exp(x).sum(axis=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(log_softmax(x), np.log(softmax(x)), rtol=1e-12)
+
+
+def test_cross_entropy_error_labels_one_hot_and_zeros():
+    y = np.array([[0.1, 0.7, 0.2], [0.0, 0.0, 1.0]])
+    labels = np.array([1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = cross_entropy_error(y, labels)
+    expected = -(np.log(0.7 + 1e-7) + np.log(1e-7)) / 2  # a zero probability is capped by the 1e-7
+    assert loss == pytest.approx(expected)
+    assert cross_entropy_error(y, np.eye(3)[labels]) == pytest.approx(loss)
+    assert cross_entropy_error(y[0], np.eye(3)[1]) == pytest.approx(-np.log(0.7 + 1e-7))  # one sample
+    assert cross_entropy_error(y[0], 1) == pytest.approx(-np.log(0.7 + 1e-7))
+
+
+def test_cross_entropy_error_rejects_mismatched_targets():
+    y = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match="one-hot rows of shape"):
+        cross_entropy_error(y, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="integer labels"):
+        cross_entropy_error(y, np.array([0.0, 1.0]))
+
+
+def test_softmax_with_loss_at_plus_minus_1e4():
+    x = np.array([[-1e4, 1e4, 1e4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer = SoftmaxWithLoss()
+        loss = layer.forward(x, np.array([0]))
+        dx = layer.backward()
+    assert loss == pytest.approx(2e4 + np.log(2))
+    np.testing.assert_allclose(dx, [[-1.0, 0.5, 0.5]])
+
+
+def test_sigmoid_at_the_extremes():
+    x = np.array([-1e4, -745.0, -30.0, 0.0, 30.0, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = sigmoid(x)
+    assert np.all(np.isfinite(y)) and y[0] == 0.0 and y[-1] == 1.0 and y[3] == 0.5
+    np.testing.assert_allclose(sigmoid(-x), 1 - y, atol=1e-15)
+    moderate = np.linspace(-20, 20, 41)
+    np.testing.assert_allclose(sigmoid(moderate), 1 / (1 + np.exp(-moderate)), rtol=1e-14)

@@ -1,0 +1,361 @@
+"""The MNIST loader (docs/appendix-mnist.md): what it returns, where the files
+come from, and a clear error for each way they can be missing or damaged.
+
+Every test uses its own empty cache (ZERODL_CACHE_DIR in a temp folder) and
+never touches the network: downloads are simulated by replacing
+``pooch.retrieve``. The original files come from ZERODL_DATA_DIR (the Makefile
+and .ci/run point it at the shared copy).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zerodl.datasets import mnist
+from zerodl.datasets.mnist import FILES, load_mnist, read_idx
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ZERODL_DATA_DIR") or ROOT.parent / "shared" / "data" / "mnist")
+NAMES = {key: spec[0] for key, spec in FILES.items()}
+
+pytestmark = pytest.mark.skipif(
+    not (SHARED / "train-images-idx3-ubyte.gz").is_file(),
+    reason=f"the original MNIST files are not in {SHARED}; set ZERODL_DATA_DIR to a folder that has them",
+)
+
+# Published facts about MNIST (LeCun et al.), not derived from this code.
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+SHA256 = {  # as listed beside the shared copy of the files
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty user cache; the files come from the shared folder."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("ZERODL_CACHE_DIR", str(folder))
+    monkeypatch.setenv("ZERODL_DATA_DIR", str(SHARED))
+    return folder
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch, cache):
+    """A private data folder (ZERODL_DATA_DIR) with links to the shared files, to damage one by one."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in NAMES.values():
+        (folder / name).symlink_to(SHARED / name)
+    monkeypatch.setenv("ZERODL_DATA_DIR", str(folder))
+    return folder
+
+
+def replace_with_copy(path: Path, data: bytes) -> None:
+    path.unlink()
+    path.write_bytes(data)
+
+
+def raw_idx(name: str, header: int) -> np.ndarray:
+    """Independent reading of an original file: skip the header, as the book does."""
+    with gzip.open(SHARED / name, "rb") as handle:
+        return np.frombuffer(handle.read(), np.uint8, offset=header)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".tmp") or ".tmp" in p.name)
+
+
+# --- what load_mnist returns -------------------------------------------------
+
+
+def test_the_shared_files_are_the_originals():
+    for name, digest in SHA256.items():
+        assert hashlib.sha256((SHARED / name).read_bytes()).hexdigest() == digest, name
+        assert FILES[next(k for k, v in NAMES.items() if v == name)][1] == digest
+
+
+def test_default_load_matches_the_book(cache):
+    (x_train, t_train), (x_test, t_test) = load_mnist()
+    assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
+    assert x_train.dtype == np.float32 and x_test.dtype == np.float32
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    assert t_train.shape == (60000,) and t_test.shape == (10000,)
+    assert t_train.dtype == np.uint8
+    assert t_train[0] == 5 and t_test[0] == 7
+    assert np.bincount(t_train).tolist() == TRAIN_COUNTS
+    assert np.bincount(t_test).tolist() == TEST_COUNTS
+
+
+def test_pixels_and_labels_equal_an_independent_reading(cache):
+    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=False)
+    assert x_train.dtype == np.uint8
+    np.testing.assert_array_equal(x_train.ravel(), raw_idx(NAMES["train_img"], 16))
+    np.testing.assert_array_equal(x_test.ravel(), raw_idx(NAMES["test_img"], 16))
+    np.testing.assert_array_equal(t_train, raw_idx(NAMES["train_label"], 8))
+    np.testing.assert_array_equal(t_test, raw_idx(NAMES["test_label"], 8))
+    (x_norm, _), _ = load_mnist(normalize=True)
+    np.testing.assert_array_equal(x_norm, x_train.astype(np.float32) / np.float32(255.0))
+
+
+def test_flatten_false_and_one_hot(cache):
+    (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False, one_hot_label=True)
+    assert x_train.shape == (60000, 1, 28, 28) and x_test.shape == (10000, 1, 28, 28)
+    (x_flat, t_int), (_, t_test_int) = load_mnist()
+    np.testing.assert_array_equal(x_train.reshape(60000, 784), x_flat)
+    assert t_train.shape == (60000, 10) and t_test.shape == (10000, 10)
+    assert set(np.unique(t_train)) == {0.0, 1.0}
+    np.testing.assert_array_equal(t_train.sum(axis=1), 1)
+    np.testing.assert_array_equal(t_train.argmax(axis=1), t_int)
+    np.testing.assert_array_equal(t_test.argmax(axis=1), t_test_int)
+
+
+def test_every_call_returns_fresh_arrays(cache):
+    (x1, t1), _ = load_mnist(normalize=False)
+    x1[0, 0] = 99
+    t1[0] = 3
+    (x2, t2), _ = load_mnist(normalize=False)
+    assert x2[0, 0] == 0 and t2[0] == 5
+
+
+@pytest.mark.parametrize("bad", [{"normalize": "yes"}, {"flatten": None}, {"one_hot_label": 1}])
+def test_flags_must_be_booleans(cache, bad):
+    with pytest.raises(TypeError, match=next(iter(bad))):
+        load_mnist(**bad)
+
+
+# --- the caches --------------------------------------------------------------
+
+
+def test_second_load_reads_the_npz_cache_without_parsing(cache, monkeypatch):
+    first = load_mnist(normalize=False)
+    assert list(cache.glob("mnist-*.npz"))
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the gzip files were parsed again")
+
+    monkeypatch.setattr(mnist, "read_idx", no_parsing)
+    second = load_mnist(normalize=False)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_checksums_are_not_recomputed_for_unchanged_files(data_copy, monkeypatch):
+    load_mnist()
+    real_sha256 = mnist._sha256
+
+    def no_hashing(path):
+        raise AssertionError(f"{path} was hashed again")
+
+    monkeypatch.setattr(mnist, "_sha256", no_hashing)
+    load_mnist()  # same size and mtime: the recorded verification is used
+    target = data_copy / NAMES["test_label"]
+    replace_with_copy(target, (SHARED / NAMES["test_label"]).read_bytes())  # same bytes, new file
+    with pytest.raises(AssertionError, match="hashed again"):
+        load_mnist()
+    monkeypatch.setattr(mnist, "_sha256", real_sha256)
+    load_mnist()
+
+
+def test_a_damaged_npz_cache_is_rebuilt(cache):
+    load_mnist()
+    (npz,) = cache.glob("mnist-*.npz")
+    npz.write_bytes(npz.read_bytes()[:1000])
+    (_, t_train), _ = load_mnist()
+    assert t_train[0] == 5
+    assert npz.stat().st_size > 50_000_000
+
+
+def test_nothing_half_written_when_saving_fails(cache, monkeypatch):
+    def failing_savez(handle, **arrays):
+        handle.write(b"PK\x03\x04 partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(mnist.np, "savez", failing_savez)
+    with pytest.raises(OSError, match="disk full"):
+        load_mnist()
+    assert not list(cache.glob("mnist-*.npz"))
+    assert leftovers(cache) == []
+
+
+def test_unwritable_cache_folder(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("ZERODL_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setenv("ZERODL_DATA_DIR", str(SHARED))
+    with pytest.raises(PermissionError) as info:
+        load_mnist()
+    message = str(info.value)
+    assert str(blocker / "cache") in message and "ZERODL_CACHE_DIR" in message
+
+
+# --- faults in ZERODL_DATA_DIR -------------------------------------------------
+
+
+def test_missing_files_in_the_data_dir(data_copy):
+    (data_copy / NAMES["train_label"]).unlink()
+    (data_copy / NAMES["test_img"]).unlink()
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist()
+    message = str(info.value)
+    assert NAMES["train_label"] in message and NAMES["test_img"] in message
+    assert NAMES["train_img"] not in message
+    assert str(data_copy) in message and "ZERODL_DATA_DIR" in message
+
+
+def test_a_cached_npz_does_not_hide_a_broken_data_dir(data_copy):
+    load_mnist()
+    (data_copy / NAMES["test_label"]).unlink()
+    with pytest.raises(FileNotFoundError, match=NAMES["test_label"]):
+        load_mnist()
+
+
+def test_checksum_mismatch_same_size(data_copy, cache):
+    target = data_copy / NAMES["train_label"]
+    data = bytearray((SHARED / NAMES["train_label"]).read_bytes())
+    data[-100] ^= 0xFF
+    replace_with_copy(target, bytes(data))
+    with pytest.raises(ValueError) as info:
+        load_mnist()
+    message = str(info.value)
+    assert str(target) in message and "SHA-256" in message and FILES["train_label"][1] in message
+    assert not list(cache.glob("mnist-*.npz"))
+
+
+def test_truncated_file(data_copy):
+    target = data_copy / NAMES["test_img"]
+    replace_with_copy(target, (SHARED / NAMES["test_img"]).read_bytes()[:500_000])
+    with pytest.raises(ValueError, match=r"500000 bytes, the original has 1648877"):
+        load_mnist()
+
+
+# --- IDX parsing ----------------------------------------------------------------
+
+
+def test_read_idx_checks_a_truncated_gzip(tmp_path):
+    cut = tmp_path / NAMES["test_label"]
+    cut.write_bytes((SHARED / NAMES["test_label"]).read_bytes()[:3000])
+    with pytest.raises(ValueError, match="not a complete gzip file"):
+        read_idx(cut, 2049, (10000,))
+
+
+def test_read_idx_checks_a_corrupt_gzip(tmp_path):
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(b"this is not gzip data at all")
+    with pytest.raises(ValueError, match="bad.gz: not a complete gzip file"):
+        read_idx(bad, 2049, (10000,))
+
+
+def test_read_idx_checks_magic_and_dimensions(tmp_path):
+    labels = SHARED / NAMES["test_label"]
+    with pytest.raises(ValueError, match="magic number 2049, expected 2051"):
+        read_idx(labels, 2051, (10000,))
+    with pytest.raises(ValueError, match=r"shape \(10000,\), MNIST has \(60000,\)"):
+        read_idx(labels, 2049, (60000,))
+    short = tmp_path / "short.gz"
+    with gzip.open(short, "wb") as handle:  # a valid header, but 10 labels instead of 10000
+        handle.write(gzip.decompress(labels.read_bytes())[:18])
+    with pytest.raises(ValueError, match="18 bytes after decompression, the header needs 10008"):
+        read_idx(short, 2049, (10000,))
+    assert read_idx(labels, 2049, (10000,))[:3].tolist() == [7, 2, 1]
+
+
+# --- the user cache and downloads (simulated) -----------------------------------------
+
+
+@pytest.fixture
+def no_data_dir(cache, monkeypatch):
+    monkeypatch.delenv("ZERODL_DATA_DIR")
+    return cache
+
+
+def fake_retrieve(calls):
+    """A pooch.retrieve that 'downloads' from the shared folder, as pooch would."""
+
+    def retrieve(url, known_hash, fname, path, progressbar):
+        calls.append({"url": url, "known_hash": known_hash, "fname": fname, "progressbar": progressbar})
+        Path(path).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHARED / fname, Path(path) / fname)
+        return str(Path(path) / fname)
+
+    return retrieve
+
+
+def test_download_into_the_cache_when_there_is_no_data_dir(no_data_dir, monkeypatch):
+    pooch = pytest.importorskip("pooch")
+    calls = []
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve(calls))
+    (_, t_train), (_, t_test) = load_mnist()
+    assert t_train[0] == 5 and t_test[0] == 7
+    assert sorted(c["fname"] for c in calls) == sorted(NAMES.values())
+    for call in calls:
+        assert call["known_hash"] == f"sha256:{SHA256[call['fname']]}"
+        assert call["url"].endswith("/" + call["fname"]) and call["url"].startswith("https://")
+        assert call["progressbar"] is True  # tqdm is installed with the data extra
+    assert sorted(p.name for p in (no_data_dir / "mnist").iterdir()) == sorted(NAMES.values())
+    # the downloaded files are used from now on; nothing is fetched again
+    calls.clear()
+    (no_data_dir / next(iter(no_data_dir.glob("mnist-*.npz")))).unlink()
+    load_mnist()
+    assert calls == []
+
+
+def test_a_damaged_file_in_the_cache_is_downloaded_again(no_data_dir, monkeypatch):
+    pooch = pytest.importorskip("pooch")
+    folder = no_data_dir / "mnist"
+    folder.mkdir(parents=True)
+    for name in NAMES.values():
+        shutil.copyfile(SHARED / name, folder / name)
+    (folder / NAMES["test_label"]).write_bytes(b"garbage")
+    calls = []
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve(calls))
+    (_, _), (_, t_test) = load_mnist()
+    assert [c["fname"] for c in calls] == [NAMES["test_label"]]
+    assert t_test[0] == 7
+
+
+def test_no_network_and_no_files(no_data_dir, monkeypatch):
+    pooch = pytest.importorskip("pooch")
+
+    def offline(url, known_hash, fname, path, progressbar):
+        raise ConnectionError(f"Failed to resolve host for {url}")
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist()
+    message = str(info.value)
+    for name in NAMES.values():
+        assert name in message
+    assert str(no_data_dir / "mnist") in message and "ZERODL_DATA_DIR" in message
+    assert not list(no_data_dir.rglob("*.gz")) and not list(no_data_dir.glob("*.npz"))
+    assert leftovers(no_data_dir) == []
+
+
+def test_pooch_missing(no_data_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pooch", None)  # import pooch -> ImportError
+    with pytest.raises(ImportError, match="pip install pooch") as info:
+        load_mnist()
+    assert "ZERODL_DATA_DIR" in str(info.value)
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ZERODL_CACHE_DIR", str(tmp_path / "a"))
+    assert mnist.cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("ZERODL_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert mnist.cache_dir() == tmp_path / "xdg" / "zerodl"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert mnist.cache_dir() == tmp_path / "home" / ".cache" / "zerodl"
