@@ -79,7 +79,7 @@ def test_fix_notebook_page_numbers_cells_names_figures_and_links_headings(tmp_pa
 
     fixed = fix_notebook_page(content, source, "experiments/exp.py", "experiments/exp/", toc, slugify)
     assert 'id="cell-id=cell-0"' in fixed and 'id="cell-id=cell-1"' in fixed
-    assert '<h2 id="節の見出し">節の見出し<a class="anchor-link" href="#節の見出し">¶</a></h2>' in fixed
+    assert '<h2 id="節の見出し">節の見出し<a class="headerlink" href="#節の見出し" title="Permanent link">¶</a></h2>' in fixed
     assert list(toc)[0].id == "節の見出し"
     assert 'alt="学習率の比較"' in fixed
     assert 'href="../../notebooks/experiments/exp.ipynb"' in fixed  # from experiments/exp/

@@ -166,7 +166,8 @@ def _heading_ids(content: str, toc, slugify) -> str:
         title = html.unescape(_TAG.sub("", _ANCHOR.sub("", inner))).strip()
         ident = unique(slugify(title, "-"), used)
         by_title.setdefault(title, []).append(ident)
-        inner = _ANCHOR.sub(f'<a class="anchor-link" href="#{ident}">¶</a>', inner)
+        # the theme's permalink (the search index leaves it out of the section title)
+        inner = _ANCHOR.sub(f'<a class="headerlink" href="#{ident}" title="Permanent link">¶</a>', inner)
         return f'<h{level} id="{ident}">{inner}</h{level}>'
 
     content = _HEADING.sub(replace, content)
