@@ -234,11 +234,13 @@ def test_a_key_added_later_starts_from_fresh_state(cls):
 
 
 @pytest.mark.parametrize("cls", [Momentum, Nesterov, AdaGrad, RMSprop, Adam])
-def test_a_parameter_replaced_by_another_shape_fails_clearly(cls):
+def test_a_parameter_replaced_by_another_shape_fails_clearly_and_changes_nothing(cls):
     optimizer = cls()
-    optimizer.update({"W": np.zeros((2, 2))}, {"W": np.ones((2, 2))})
+    optimizer.update({"A": np.zeros(3), "W": np.zeros((2, 2))}, {"A": np.ones(3), "W": np.ones((2, 2))})
+    params = {"A": np.array([1.0, 2.0, 3.0]), "W": np.zeros((3, 2))}
     with pytest.raises(ValueError, match=r"params\['W'\] has shape \(3, 2\).*new optimizer"):
-        optimizer.update({"W": np.zeros((3, 2))}, {"W": np.ones((3, 2))})
+        optimizer.update(params, {"A": np.ones(3), "W": np.ones((3, 2))})
+    np.testing.assert_array_equal(params["A"], [1.0, 2.0, 3.0])  # the key before W was not updated
 
 
 # --- NaN and inf ----------------------------------------------------------------------------------

@@ -86,7 +86,9 @@ def state_for(state, key, param):
     zeros like ``param`` (same shape and dtype) the first time ``key`` is seen.
 
     Raises ValueError if ``param`` no longer has the shape the state was made
-    for (the network changed under the optimizer). Defined in chapter 4.
+    for (the network changed under the optimizer). The optimizers call it for
+    every key before they change anything, so a failed ``update`` leaves the
+    parameters as they were. Defined in chapter 4.
     """
     array = state.get(key)
     if array is None:
@@ -115,8 +117,9 @@ class Momentum:
 
     def update(self, params, grads):
         check_update_args(params, grads)
+        velocities = {key: state_for(self.v, key, param) for key, param in params.items()}
         for key, param in params.items():
-            v = state_for(self.v, key, param)
+            v = velocities[key]
             v *= self.momentum
             v -= self.lr * grads[key]
             param += v
@@ -141,8 +144,9 @@ class Nesterov:
 
     def update(self, params, grads):
         check_update_args(params, grads)
+        velocities = {key: state_for(self.v, key, param) for key, param in params.items()}
         for key, param in params.items():
-            v = state_for(self.v, key, param)
+            v = velocities[key]
             grad = grads[key]
             param += self.momentum * self.momentum * v
             param -= (1 + self.momentum) * self.lr * grad
@@ -168,8 +172,9 @@ class AdaGrad:
 
     def update(self, params, grads):
         check_update_args(params, grads)
+        squares = {key: state_for(self.h, key, param) for key, param in params.items()}
         for key, param in params.items():
-            h = state_for(self.h, key, param)
+            h = squares[key]
             grad = grads[key]
             h += grad * grad
             param -= self.lr * grad / (np.sqrt(h) + self.eps)
@@ -194,8 +199,9 @@ class RMSprop:
 
     def update(self, params, grads):
         check_update_args(params, grads)
+        squares = {key: state_for(self.h, key, param) for key, param in params.items()}
         for key, param in params.items():
-            h = state_for(self.h, key, param)
+            h = squares[key]
             grad = grads[key]
             h *= self.decay_rate
             h += (1 - self.decay_rate) * grad * grad
@@ -230,10 +236,11 @@ class Adam:
 
     def update(self, params, grads):
         check_update_args(params, grads)
+        moments = {key: state_for(self.m, key, param) for key, param in params.items()}
+        squares = {key: state_for(self.v, key, param) for key, param in params.items()}
         self.iter += 1
         for key, param in params.items():
-            m = state_for(self.m, key, param)
-            v = state_for(self.v, key, param)
+            m, v = moments[key], squares[key]
             t = self.t[key] = self.t.get(key, 0) + 1
             lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
             grad = grads[key]
