@@ -23,7 +23,7 @@ help:
 	@echo "make build         build the site into site/"
 	@echo "make tangle        regenerate src/zerodl from the chapters in docs/"
 	@echo "make check-tangle  fail with a diff if src/zerodl differs from docs/"
-	@echo "make bench         run the benchmarks (results in bench/results/)"
+	@echo "make bench         time the training step vs PyTorch, MNIST loading and the build (writes docs/data/benchmark.json)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ check-tangle: $(VENV)/.docs-installed
 test: $(VENV)/.test-installed
 	$(TANGLE) --check
 	$(PY) -m pytest
+
+# Benchmarks, not tests. PyTorch is a benchmark-only dependency (a CPU build).
+bench: $(VENV)/.test-installed
+	$(PIP) install torch==2.13.0
+	$(PIP) install "threadpoolctl>=3.1"
+	$(TANGLE) --check
+	PYTHONPATH=tools $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf site .cache .pytest_cache

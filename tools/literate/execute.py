@@ -6,7 +6,9 @@ A failing block raises :class:`BlockError` naming the page and line, which fails
 the build.
 
 Results are cached by a hash of everything that can change them: the page's
-code, the tangled package ``src/zerodl``, this file and the library versions.
+code, the tangled package ``src/zerodl``, the files under ``docs/data/``
+whose path the page's code names (e.g. the committed benchmark results),
+this file and the library versions.
 A prose-only edit therefore re-renders the page without running anything.
 Set ``ZERODL_EXEC_CACHE=off`` to always execute, or to a folder to cache there.
 """
@@ -77,7 +79,10 @@ def cache_key(page: str, blocks: list[Block], project_root: Path) -> str:
     for block in blocks:
         h.update(block.code.encode() + b"\0")
     package = project_root / "src" / "zerodl"
-    for path in sorted(package.rglob("*.py")):
+    code = "\n".join(block.code for block in blocks)
+    data = [p for p in (project_root / "docs" / "data").rglob("*") if p.is_file()]
+    inputs = sorted(package.rglob("*.py")) + sorted(p for p in data if p.relative_to(project_root).as_posix() in code)
+    for path in inputs:
         h.update(path.relative_to(project_root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

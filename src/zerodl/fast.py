@@ -1,0 +1,163 @@
+# Generated from docs/appendix-speed.md by tools/literate/tangle.py.
+# Do not edit: change the chapter(s) and run `make tangle`.
+
+__all__ = ["FastMultiLayerNet", "FastAdam"]
+
+
+# --- from docs/appendix-speed.md ---
+import math
+
+import numpy as np
+
+from zerodl.layers import Relu
+from zerodl.optimizers import Adam, check_update_args, state_for
+
+
+class FastMultiLayerNet:
+    """The ReLU network of a ``MultiLayerNet``, trained without temporaries.
+
+    The constructor copies the weights of ``network`` (a ``MultiLayerNet``
+    with ``activation='relu'``) into one flat array ``flat_params``;
+    ``params['W1']``, ``params['b1']``, ... are views into it, and
+    ``grads`` are views into ``flat_grads``. ``gradient(x, t)`` computes
+    the same gradients as ``MultiLayerNet.gradient`` into ``grads``, in
+    buffers allocated once per batch size, and stores the batch's loss in
+    ``loss_value``. ``x`` must have the network's dtype; ``t`` holds integer
+    labels. Defined in the appendix 高速化 (docs/appendix-speed.md).
+    """
+
+    def __init__(self, network):
+        for name, layer in network.layers.items():
+            if name.startswith("Activation") and not isinstance(layer, Relu):
+                raise ValueError(
+                    f"FastMultiLayerNet supports ReLU networks only, but {name} is {type(layer).__name__}; "
+                    "build the MultiLayerNet with activation='relu', or train it in its textbook form"
+                )
+        self.layer_num = network.hidden_layer_num + 1
+        self.dtype = network.params["W1"].dtype
+        keys = [f"{kind}{i}" for i in range(1, self.layer_num + 1) for kind in ("W", "b")]
+        total = sum(network.params[key].size for key in keys)
+        self.flat_params = np.empty(total, dtype=self.dtype)
+        self.flat_grads = np.zeros(total, dtype=self.dtype)
+        self.params, self.grads = {}, {}
+        start = 0
+        for key in keys:
+            shape, size = network.params[key].shape, network.params[key].size
+            self.params[key] = self.flat_params[start : start + size].reshape(shape)
+            self.grads[key] = self.flat_grads[start : start + size].reshape(shape)
+            self.params[key][...] = network.params[key]
+            start += size
+        self.loss_value = None
+        self._outs = self._douts = None
+
+    def _buffers(self, batch_size):
+        """Each layer's output and the gradient for it, allocated once per batch size."""
+        if self._outs is None or len(self._outs[0]) != batch_size:
+            widths = [self.params[f"W{i}"].shape[1] for i in range(1, self.layer_num + 1)]
+            self._outs = [np.empty((batch_size, n), dtype=self.dtype) for n in widths]
+            self._douts = [np.empty((batch_size, n), dtype=self.dtype) for n in widths]
+        return self._outs, self._douts
+
+    def _check_batch(self, x, t):
+        x, t = np.asarray(x), np.asarray(t)
+        n_in = self.params["W1"].shape[0]
+        if x.ndim != 2 or x.shape[1] != n_in:
+            raise ValueError(f"x must have shape (batch_size, {n_in}); got {x.shape}")
+        if x.dtype != self.dtype:
+            raise TypeError(
+                f"x is {x.dtype} but the network is {self.dtype}: convert the data once before training, "
+                f"e.g. x_train = x_train.astype(np.{self.dtype.name}), not in every step"
+            )
+        if t.shape != (len(x),) or not np.issubdtype(t.dtype, np.integer):
+            raise ValueError(
+                f"t must hold one integer label per row of x, shape ({len(x)},); got {t.dtype} array "
+                f"of shape {t.shape} (for one-hot rows pass t.argmax(axis=1))"
+            )
+        return x, t
+
+    def gradient(self, x, t):
+        """Gradients of the mean cross-entropy loss, written into ``self.grads`` (returned)."""
+        x, t = self._check_batch(x, t)
+        outs, douts = self._buffers(len(x))
+        params, grads = self.params, self.grads
+        last = self.layer_num
+        # Forward: out = h @ W + b, then ReLU in place (not after the last layer).
+        h = x
+        for i in range(1, last + 1):
+            out = outs[i - 1]
+            np.matmul(h, params[f"W{i}"], out=out)
+            out += params[f"b{i}"]
+            if i < last:
+                np.maximum(out, 0, out=out)
+            h = out
+        # Softmax with loss, in place on the scores h; dout = (softmax(h) - onehot(t)) / N.
+        rows = np.arange(len(t))
+        h -= h.max(axis=1, keepdims=True)
+        picked = h[rows, t]  # the shifted score of the right class
+        np.exp(h, out=h)
+        sums = h.sum(axis=1, keepdims=True)
+        self.loss_value = float(np.sum(np.log(sums[:, 0]) - picked) / len(t))
+        dout = douts[-1]
+        np.divide(h, sums, out=dout)
+        dout[rows, t] -= 1
+        dout *= 1 / len(t)
+        # Backward: dW = h_in.T @ dout, db = column sums of dout, dh_in = dout @ W.T.
+        for i in range(last, 0, -1):
+            h_in = x if i == 1 else outs[i - 2]
+            np.matmul(h_in.T, dout, out=grads[f"W{i}"])
+            np.sum(dout, axis=0, out=grads[f"b{i}"])
+            if i > 1:  # the input's gradient of layer 1 would be thrown away: skip it
+                dh = douts[i - 2]
+                np.matmul(dout, params[f"W{i}"].T, out=dh)
+                dh *= h_in > 0  # ReLU backward: its output is > 0 exactly where its input was
+                dout = dh
+        return grads
+
+    def predict(self, x):
+        """Scores (before softmax) for ``x``, any number of rows (allocates; for evaluation)."""
+        h = np.asarray(x, dtype=self.dtype)
+        for i in range(1, self.layer_num + 1):
+            h = h @ self.params[f"W{i}"] + self.params[f"b{i}"]
+            if i < self.layer_num:
+                h = np.maximum(h, 0)
+        return h
+
+    def accuracy(self, x, t):
+        """Fraction of ``x`` classified as the integer labels ``t``."""
+        return float(np.mean(np.argmax(self.predict(x), axis=1) == np.asarray(t)))
+
+
+class FastAdam(Adam):
+    """Adam with the same arithmetic as chapter 6's ``Adam``, bit for bit,
+    done in place in two work arrays per parameter: no temporaries.
+
+    Pass ``{"all": net.flat_params}`` and ``{"all": net.flat_grads}`` of a
+    ``FastMultiLayerNet`` to update every parameter with one call per
+    operation. Defined in the appendix 高速化 (docs/appendix-speed.md).
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
+        super().__init__(lr, beta1, beta2, eps)
+        self.work_a, self.work_b = {}, {}
+
+    def update(self, params, grads):
+        check_update_args(params, grads)
+        self.iter += 1
+        for key, param in params.items():
+            m, v = state_for(self.m, key, param), state_for(self.v, key, param)
+            a, b = state_for(self.work_a, key, param), state_for(self.work_b, key, param)
+            t = self.t[key] = self.t.get(key, 0) + 1
+            lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)  # a Python float
+            grad = grads[key]
+            np.subtract(grad, m, out=a)  # m += (1 - beta1) * (grad - m)
+            a *= 1 - self.beta1
+            m += a
+            np.multiply(grad, grad, out=a)  # v += (1 - beta2) * (grad * grad - v)
+            a -= v
+            a *= 1 - self.beta2
+            v += a
+            np.multiply(m, lr_t, out=a)  # param -= lr_t * m / (np.sqrt(v) + eps)
+            np.sqrt(v, out=b)
+            b += self.eps
+            a /= b
+            param -= a

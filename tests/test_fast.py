@@ -1,0 +1,208 @@
+"""Appendix 高速化 (zerodl.fast): the fast form computes what the textbook form
+computes. Gradients against a central difference written here; several steps
+of both forms from the same initial weights on the same batches; FastAdam
+against Adam's equations written out and against chapter 6's Adam; no
+per-step temporaries; clear errors for input the fast form does not take."""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from zerodl.fast import FastAdam, FastMultiLayerNet
+from zerodl.network import MultiLayerNet
+from zerodl.optimizers import Adam
+
+
+def net_for(dtype=np.float64, sizes=(784, 200, 200, 10), seed=8):
+    np.random.seed(seed)
+    return MultiLayerNet(sizes[0], list(sizes[1:-1]), sizes[-1], weight_init_std="relu", dtype=dtype)
+
+
+def batch(rng, n, n_in=784, dtype=np.float64):
+    return rng.random((n, n_in)).astype(dtype), rng.integers(0, 10, n)
+
+
+def mean_cross_entropy(scores, t):
+    """The loss written out: mean over rows of log(sum(exp(s))) - s[t], in float64."""
+    s = scores.astype(np.float64)
+    s = s - s.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(t)), t]))
+
+
+def test_gradient_matches_central_differences():
+    rng = np.random.default_rng(8)
+    fast = FastMultiLayerNet(net_for(sizes=(6, 5, 4, 3)))
+    x, t = rng.normal(size=(4, 6)), rng.integers(0, 3, 4)
+    grads = fast.gradient(x, t)
+    assert fast.loss_value == pytest.approx(mean_cross_entropy(fast.predict(x), t), rel=1e-12)
+    h = 1e-6
+    for key, param in fast.params.items():
+        expected = np.empty_like(param)
+        for idx in np.ndindex(param.shape):
+            keep = param[idx]
+            param[idx] = keep + h
+            up = mean_cross_entropy(fast.predict(x), t)
+            param[idx] = keep - h
+            down = mean_cross_entropy(fast.predict(x), t)
+            param[idx] = keep
+            expected[idx] = (up - down) / (2 * h)
+        np.testing.assert_allclose(grads[key], expected, rtol=1e-5, atol=1e-8, err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-key"])
+def test_both_forms_train_identically(dtype, flat):
+    """Same initial weights, same batches (sizes 100, 100, 7, 100, ...): same losses, gradients, parameters."""
+    net = net_for(dtype)
+    fast = FastMultiLayerNet(net)
+    adam, fast_adam = Adam(), FastAdam()
+    rng = np.random.default_rng(8)
+    tol = {"rtol": 1e-4, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-13}
+    for step, n in enumerate([100, 100, 7, 100, 100, 32]):
+        x, t = batch(rng, n, dtype=dtype)
+        grads = net.gradient(x, t)
+        fast_grads = fast.gradient(x, t)
+        assert fast.loss_value == pytest.approx(net.last_layer.loss, rel=tol["rtol"])
+        for key in net.params:
+            np.testing.assert_allclose(fast_grads[key], grads[key], **tol, err_msg=f"step {step} d{key}")
+        adam.update(net.params, grads)
+        if flat:
+            fast_adam.update({"all": fast.flat_params}, {"all": fast.flat_grads})
+        else:
+            fast_adam.update(fast.params, fast.grads)
+        for key in net.params:
+            assert fast.params[key].dtype == dtype
+            np.testing.assert_allclose(fast.params[key], net.params[key], **tol, err_msg=f"step {step} {key}")
+    x, t = batch(rng, 50, dtype=dtype)
+    np.testing.assert_allclose(fast.predict(x), net.predict(x), **tol)
+    assert fast.accuracy(x, t) == net.accuracy(x, t)
+
+
+def test_fast_adam_follows_the_equations_written_out():
+    """Equations (1), (2), (6) of chapter 6 by hand, per element, in float64."""
+    rng = np.random.default_rng(8)
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+    params = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=4)}
+    expect = {k: v.copy() for k, v in params.items()}
+    m = {k: np.zeros_like(v) for k, v in params.items()}
+    v = {k: np.zeros_like(p) for k, p in params.items()}
+    adam = FastAdam(lr=lr)
+    for t in range(1, 31):
+        grads = {k: rng.normal(size=p.shape) for k, p in params.items()}
+        adam.update(params, grads)
+        for k in params:
+            m[k] = b1 * m[k] + (1 - b1) * grads[k]
+            v[k] = b2 * v[k] + (1 - b2) * grads[k] ** 2
+            expect[k] = expect[k] - lr * math.sqrt(1 - b2**t) / (1 - b1**t) * m[k] / (np.sqrt(v[k]) + eps)
+            np.testing.assert_allclose(params[k], expect[k], rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(adam.m[k], m[k], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype):
+    rng = np.random.default_rng(8)
+    p1 = {"W": rng.normal(size=(50, 20)).astype(dtype), "b": rng.normal(size=20).astype(dtype)}
+    p2 = {k: v.copy() for k, v in p1.items()}
+    adam, fast_adam = Adam(lr=0.01), FastAdam(lr=0.01)
+    for _ in range(20):
+        grads = {k: rng.normal(size=v.shape).astype(dtype) for k, v in p1.items()}
+        adam.update(p1, grads)
+        fast_adam.update(p2, grads)
+    for k in p1:
+        assert p2[k].dtype == dtype
+        np.testing.assert_array_equal(p2[k], p1[k])
+        np.testing.assert_array_equal(fast_adam.v[k], adam.v[k])
+
+
+def test_params_and_grads_are_views_of_one_flat_array():
+    fast = FastMultiLayerNet(net_for(sizes=(6, 5, 3)))
+    sizes = [p.size for p in fast.params.values()]
+    assert fast.flat_params.size == fast.flat_grads.size == sum(sizes) == 6 * 5 + 5 + 5 * 3 + 3
+    for key in fast.params:
+        assert np.shares_memory(fast.params[key], fast.flat_params)
+        assert np.shares_memory(fast.grads[key], fast.flat_grads)
+    fast.flat_params[:] = 0.5
+    assert all(np.all(p == 0.5) for p in fast.params.values())
+
+
+def test_the_textbook_network_is_copied_not_shared():
+    net = net_for(sizes=(6, 5, 3))
+    fast = FastMultiLayerNet(net)
+    before = {k: v.copy() for k, v in net.params.items()}
+    rng = np.random.default_rng(8)
+    x, t = rng.normal(size=(4, 6)), rng.integers(0, 3, 4)
+    FastAdam(lr=0.1).update(fast.params, fast.gradient(x, t))
+    for key in net.params:
+        np.testing.assert_array_equal(net.params[key], before[key])
+        assert not np.array_equal(fast.params[key], before[key]), key
+
+
+def peak_bytes(call):
+    call()  # buffers and optimizer state are created on the first call
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    call()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak - before
+
+
+def test_a_fast_step_makes_no_large_temporaries():
+    rng = np.random.default_rng(8)
+    x, t = batch(rng, 100, dtype=np.float32)
+    net = net_for(np.float32)
+    fast, adam, fast_adam = FastMultiLayerNet(net), Adam(), FastAdam()
+    flat = ({"all": fast.flat_params}, {"all": fast.flat_grads})
+
+    def fast_step():
+        fast.gradient(x, t)
+        fast_adam.update(*flat)
+
+    def textbook_step():
+        adam.update(net.params, net.gradient(x, t))
+
+    one_layer_output = 100 * 200 * 4  # bytes of one (100, 200) float32 array
+    fast_peak, textbook_peak = peak_bytes(fast_step), peak_bytes(textbook_step)
+    assert fast_peak < one_layer_output, fast_peak  # only small scratch (row maxima, a ReLU mask)
+    assert textbook_peak > 20 * fast_peak
+    assert peak_bytes(lambda: fast_adam.update(*flat)) < 4096  # the optimizer: nothing but Python floats
+
+
+def test_changing_batch_size_reallocates_buffers():
+    rng = np.random.default_rng(8)
+    net = net_for(sizes=(784, 20, 10))
+    fast = FastMultiLayerNet(net)
+    for n in (10, 3, 10):
+        x, t = batch(rng, n)
+        grads = net.gradient(x, t)
+        fast_grads = fast.gradient(x, t)
+        for key in grads:
+            np.testing.assert_allclose(fast_grads[key], grads[key], rtol=1e-10, atol=1e-14)
+
+
+def test_sigmoid_networks_are_refused():
+    np.random.seed(8)
+    net = MultiLayerNet(6, [5], 3, activation="sigmoid")
+    with pytest.raises(ValueError, match="activation='relu'"):
+        FastMultiLayerNet(net)
+
+
+def test_input_of_another_dtype_is_refused_with_the_fix():
+    fast = FastMultiLayerNet(net_for(np.float32, sizes=(6, 5, 3)))
+    with pytest.raises(TypeError, match=r"astype\(np.float32\)"):
+        fast.gradient(np.zeros((2, 6)), np.array([0, 1]))
+
+
+def test_one_hot_labels_and_bad_shapes_are_refused():
+    fast = FastMultiLayerNet(net_for(sizes=(6, 5, 3)))
+    x = np.zeros((2, 6))
+    with pytest.raises(ValueError, match=r"argmax\(axis=1\)"):
+        fast.gradient(x, np.eye(3)[[0, 1]])
+    with pytest.raises(ValueError, match=r"shape \(batch_size, 6\)"):
+        fast.gradient(np.zeros((2, 7)), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        fast.gradient(x, np.array([0, 1, 2]))

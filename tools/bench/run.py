@@ -1,0 +1,203 @@
+"""`make bench`: measure the training step, MNIST loading and the site build.
+
+Writes ``docs/data/benchmark.json`` (read by the 性能 page at build time) and
+prints a short table. Benchmarks, not tests: nothing here passes or fails on
+the numbers. Usage (from the project root, PYTHONPATH=tools)::
+
+    python -m bench.run                  # everything (a few minutes)
+    python -m bench.run --skip-build     # only the step and MNIST benchmarks
+    python -m bench.run --with-test      # also time the whole test suite
+
+The step benchmark runs in a child process with ``OPENBLAS_CORETYPE`` and
+``OPENBLAS_L2_SIZE`` removed from its environment (OpenBLAS then picks the
+kernel for this processor; ``--keep-openblas-env`` keeps them). The kernel
+that ran is recorded. Builds and tests run with the environment as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from literate.atomic import atomic_write
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "data" / "benchmark.json"
+HERE = Path(__file__).resolve().parent
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# What a build needs from the project; the copy gets an empty execution cache.
+BUILD_INPUTS = ("docs", "tools", "src", "mkdocs.yml", "pyproject.toml")
+PROSE_EDIT_PAGE = "docs/01-gradient-descent.md"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def machine() -> dict:
+    import numpy
+
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": memory_gib(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "torch": torch_version,
+        "openblas_env": {name: os.environ.get(name) for name in OPENBLAS_VARS},
+        "load_average_before": os.getloadavg(),
+    }
+
+
+def child(args: list[str], env: dict[str, str]) -> dict:
+    """Run a benchmark script in a fresh interpreter and return its JSON."""
+    result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark failed: {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+    sys.stderr.write(result.stderr)
+    return json.loads(result.stdout)
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return elapsed
+
+
+def build_times() -> dict:
+    """Cold build (empty execution cache) and rebuild after a prose-only edit, in a copy."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env.pop("MPLBACKEND", None)
+    with tempfile.TemporaryDirectory(prefix="zerodl-bench-") as tmp:
+        copy = Path(tmp) / "project"
+        copy.mkdir()
+        for name in BUILD_INPUTS:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, copy / name)
+        env["ZERODL_EXEC_CACHE"] = str(Path(tmp) / "exec-cache")
+        command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(Path(tmp) / "site")]
+        print("  cold build ...", file=sys.stderr, flush=True)
+        cold = timed(command, copy, env)
+        page = copy / PROSE_EDIT_PAGE
+        page.write_text(page.read_text(encoding="utf-8") + "\n（ベンチマークのための 1 文です。）\n", encoding="utf-8")
+        print("  rebuild after a prose edit ...", file=sys.stderr, flush=True)
+        prose = timed(command, copy, env)
+    return {"cold_build_s": cold, "prose_edit_rebuild_s": prose, "prose_edit_page": PROSE_EDIT_PAGE}
+
+
+def test_time() -> dict:
+    print("  test suite ...", file=sys.stderr, flush=True)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    return {"test_suite_s": timed(command, ROOT, dict(os.environ)), "test_command": "python -m pytest"}
+
+
+def table(report: dict) -> str:
+    """The short text table printed at the end of `make bench`."""
+    lines = [f"{report['date']}  {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+             f"{report['steps']['threads']} thread(s), NumPy {report['machine']['numpy']}, "
+             f"PyTorch {report['machine']['torch']}, OpenBLAS kernel {kernel(report)}"]
+    lines.append(f"{'dtype':8} {'batch':>5} {'textbook':>9} {'fast':>8} {'torch fused':>12} {'torch dflt':>11}"
+                 f" {'fast/fused':>10} {'fast/dflt':>9} {'GFLOP/s':>8} {'fast/floor':>10}   (ms per step)")
+    for s in report["steps"]["steps"]:
+        ms, ratio = s["ms"], s["ratio"]
+        lines.append(f"{s['dtype']:8} {s['batch']:>5} {ms['textbook']:9.3f} {ms['fast']:8.3f} {ms['torch_fused']:12.3f}"
+                     f" {ms['torch_default']:11.3f} {ratio['fast/torch_fused']:10.2f} {ratio['fast/torch_default']:9.2f}"
+                     f" {s['matmul_gflops']:8.0f} {ratio['fast/matmul']:10.2f}")
+    mnist = report.get("mnist", {})
+    if "first_s" in mnist:
+        lines.append(f"MNIST: first load {mnist['first_s']:.2f} s, cached load {mnist['cached_s']:.3f} s")
+    build = report.get("build") or {}
+    if build:
+        lines.append(f"site: cold build {build['cold_build_s']:.1f} s, rebuild after a prose edit {build['prose_edit_rebuild_s']:.1f} s")
+    if "test_suite_s" in build:
+        lines.append(f"tests: {build['test_suite_s']:.0f} s")
+    return "\n".join(lines)
+
+
+def kernel(report: dict) -> str:
+    for lib in report["steps"]["blas"]:
+        if lib.get("internal_api") == "openblas":
+            return str(lib.get("architecture"))
+    return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for NumPy's BLAS and PyTorch (same number)")
+    parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds per configuration (median)")
+    parser.add_argument("--skip-build", action="store_true", help="do not time the site build")
+    parser.add_argument("--with-test", action="store_true", help="also time the test suite (slow)")
+    parser.add_argument("--keep-openblas-env", action="store_true", help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for the step benchmark")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+
+    report = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+    step_env = dict(os.environ)
+    if not args.keep_openblas_env:
+        for name in OPENBLAS_VARS:
+            step_env.pop(name, None)
+    print("step benchmarks ...", file=sys.stderr, flush=True)
+    report["steps"] = child([str(HERE / "step.py"), "--threads", str(args.threads), "--rounds", str(args.rounds)], step_env)
+    report["steps"]["openblas_env_removed"] = not args.keep_openblas_env
+    report["kernels"] = {
+        "as_configured": child([str(HERE / "step.py"), "--kernel-only", "--threads", str(args.threads)], dict(os.environ)),
+        "auto": child([str(HERE / "step.py"), "--kernel-only", "--threads", str(args.threads)], {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}),
+    }
+    print("MNIST ...", file=sys.stderr, flush=True)
+    report["mnist"] = child([str(HERE / "mnist_load.py")], dict(os.environ))
+    report["build"] = {}
+    if not args.skip_build:
+        print("site build ...", file=sys.stderr, flush=True)
+        report["build"] = build_times()
+    elif args.out.exists():  # keep the last build timings, marked as such
+        previous = json.loads(args.out.read_text(encoding="utf-8")).get("build") or {}
+        report["build"] = dict(previous, measured=previous.get("measured", "earlier run"))
+    if args.with_test:
+        report["build"].update(test_time())
+    report["machine"]["load_average_after"] = os.getloadavg()
+    atomic_write(args.out, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    print(table(report))
+    print(f"written: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
