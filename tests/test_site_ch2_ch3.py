@@ -1,0 +1,64 @@
+"""Chapters 2, 3 and the MNIST appendix as built: their figures, the outputs
+their prose refers to, their exported files, and their place in the search."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.build
+
+PAGES = {  # page: (figures, exported files shown as block titles)
+    "02-sgd-minibatch": (2, {"src/zerodl/functions.py": 1, "src/zerodl/optimizers.py": 2}),
+    "03-backprop": (1, {"src/zerodl/functions.py": 2, "src/zerodl/layers.py": 3, "src/zerodl/network.py": 1}),
+    "appendix-mnist": (1, {"src/zerodl/datasets/mnist.py": 5}),
+}
+
+
+def html(site: Path, page: str) -> str:
+    return (site / page / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figures_are_built_svg_with_titles(site, page):
+    text = html(site, page)
+    images = re.findall(r'<img[^>]*class="zerodl-figure"[^>]*>', text)
+    assert len(images) == PAGES[page][0]
+    for img in images:
+        alt = re.search(r'alt="([^"]*)"', img).group(1)
+        src = re.search(r'src="([^"]*)"', img).group(1)
+        assert alt and "\\(" not in alt, f"alt text should read as plain text: {alt!r}"
+        assert (site / page / src).resolve().is_file(), src
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_exported_blocks_are_titled_with_their_module(site, page):
+    text = html(site, page)
+    for module, count in PAGES[page][1].items():
+        assert text.count(f'<span class="filename">{module}</span>') == count, module
+    assert "#| file:" not in text
+
+
+def test_outputs_the_prose_refers_to_are_on_the_pages(site):
+    sgd = html(site, "02-sgd-minibatch")
+    assert "差の標準偏差は 1/" in sgd and "テスト正解率" in sgd
+    backprop = html(site, "03-backprop")
+    assert backprop.count("相対誤差 9.000000") == 6  # N - 1 for every parameter, N = 10
+    assert "20 ステップ後のパラメータの差の最大値" in backprop
+    assert "パラメータの数: 199,210" in backprop  # 784*200 + 200 + 200*200 + 200 + 200*10 + 10
+    mnist = html(site, "appendix-mnist")
+    assert "最初のラベル [5 0 4 1 9 2 1 3 1 4]" in mnist
+
+
+def test_search_finds_the_chapters(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+
+    def pages_with(word):
+        return {doc["location"].split("/")[0] for doc in index["docs"] if word in doc["title"] + doc["text"]}
+
+    assert "02-sgd-minibatch" in pages_with("ミニバッチ")
+    assert "03-backprop" in pages_with("誤差逆伝播法")
+    assert "appendix-mnist" in pages_with("チェックサム")
