@@ -148,7 +148,7 @@ def _text_output(out: Output) -> list[str]:
 
 
 def _escape(text: str) -> str:
-    return html.escape(text).replace("[", "&#91;").replace("]", "&#93;")
+    return html.escape(text).replace("[", "&#91;").replace("]", "&#93;").replace("$", "&#36;")
 
 
 def _add_file(files, file: File) -> None:
