@@ -9,11 +9,23 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from threadpoolctl import threadpool_limits
 
 # Chapters call plt.show(); under pytest there is no screen.
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# One BLAS thread, as at build time (tools/literate/execute.py): the same
+# numbers as on the site, and no OpenBLAS threads fighting over the cores.
+# The environment variable reaches the processes tests start (builds, kernels).
+threadpool_limits(limits=1, user_api="blas")
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+# Tests never download MNIST: use the shared copy beside the project if there is one.
+_SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+if _SHARED_MNIST.is_dir():
+    os.environ.setdefault("ZERODL_DATA_DIR", str(_SHARED_MNIST))
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,9 @@ NOTEBOOK_PAGE_SUFFIXES = (".py", ".ipynb")  # what mkdocs-jupyter renders here (
 def on_config(config):
     global _root
     _root = Path(config.config_file_path).resolve().parent
+    # Notebook kernels started by mkdocs-jupyter use one BLAS thread, like the
+    # chapters' own execution (see literate.execute).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _pin_build_date(_root)
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:

@@ -11,6 +11,12 @@ whose path the page's code names (e.g. the committed benchmark results),
 this file and the library versions.
 A prose-only edit therefore re-renders the page without running anything.
 Set ``ZERODL_EXEC_CACHE=off`` to always execute, or to a folder to cache there.
+
+Pages run with one BLAS thread. The chapters' matrices are small, so a second
+thread gains little even on an idle machine, while on a busy one OpenBLAS
+threads fighting for the cores make training several times slower. One thread
+also makes every number on the page the same on every machine (a parallel
+matmul sums in a different order).
 """
 
 from __future__ import annotations
@@ -123,6 +129,13 @@ def execute(page: str, blocks: list[Block], project_root: Path) -> list[list[Out
         del sys.modules[name]  # `mkdocs serve` may have imported an older tangle
     np.random.seed(0)  # unseeded code still gives the same page twice
 
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_blocks(page, blocks, plt)
+
+
+def _run_blocks(page: str, blocks: list[Block], plt) -> list[list[Output]]:
     namespace: dict[str, object] = {"__name__": "__zerodl_page__"}
     results: list[list[Output]] = []
     original_show = plt.show
