@@ -156,3 +156,10 @@ def test_sitemap_is_dated_by_the_last_commit(site, root):
     ).stdout.strip()
     dates = set(re.findall(r"<lastmod>([^<]*)</lastmod>", (site / "sitemap.xml").read_text(encoding="utf-8")))
     assert dates == {commit_date}
+
+
+def test_search_index_is_written_as_utf8(site):
+    """Japanese in the index as UTF-8, not \\uXXXX (tools/compact_search.py): every page loads it."""
+    raw = (site / "search" / "search_index.json").read_bytes()
+    assert "勾配".encode() in raw and b"\\u52fe" not in raw
+    json.loads(raw)
