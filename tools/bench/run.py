@@ -8,7 +8,8 @@ the numbers. Usage (from the project root, PYTHONPATH=tools)::
     python -m bench.run --skip-build     # only the step and MNIST benchmarks
     python -m bench.run --with-test      # also time the whole test suite
 
-The step benchmark runs in a child process with ``OPENBLAS_CORETYPE`` and
+The step benchmark runs once per thread count (``--threads``, default 1 and
+all cores), in a child process with ``OPENBLAS_CORETYPE`` and
 ``OPENBLAS_L2_SIZE`` removed from its environment (OpenBLAS then picks the
 kernel for this processor; ``--keep-openblas-env`` keeps them). The kernel
 that ran is recorded. Builds and tests run with the environment as it is.
@@ -132,36 +133,52 @@ def test_time() -> dict:
 def table(report: dict) -> str:
     """The short text table printed at the end of `make bench`."""
     lines = [f"{report['date']}  {report['machine']['cpu']}, {report['machine']['cores']} cores, "
-             f"{report['steps']['threads']} thread(s), NumPy {report['machine']['numpy']}, "
-             f"PyTorch {report['machine']['torch']}, OpenBLAS kernel {kernel(report)}"]
-    lines.append(f"{'dtype':8} {'batch':>5} {'textbook':>9} {'fast':>8} {'torch fused':>12} {'torch dflt':>11}"
-                 f" {'fast/fused':>10} {'fast/dflt':>9} {'GFLOP/s':>8} {'fast/floor':>10}   (ms per step)")
-    for s in report["steps"]["steps"]:
-        ms, ratio = s["ms"], s["ratio"]
-        lines.append(f"{s['dtype']:8} {s['batch']:>5} {ms['textbook']:9.3f} {ms['fast']:8.3f} {ms['torch_fused']:12.3f}"
-                     f" {ms['torch_default']:11.3f} {ratio['fast/torch_fused']:10.2f} {ratio['fast/torch_default']:9.2f}"
-                     f" {s['matmul_gflops']:8.0f} {ratio['fast/matmul']:10.2f}")
+             f"NumPy {report['machine']['numpy']}, PyTorch {report['machine']['torch']}, "
+             f"OpenBLAS kernel {kernel(report['runs'][0])}"]
+    for run in report["runs"]:
+        lines.append(f"{run['threads']} thread(s)   {'textbook':>9} {'fast':>8} {'torch fused':>12} {'torch dflt':>11}"
+                     f" {'fast/fused':>10} {'fast/dflt':>9} {'GFLOP/s':>8} {'fast/floor':>10}   (ms per step)")
+        for s in run["steps"]:
+            ms, ratio = s["ms"], s["ratio"]
+            lines.append(f"{s['dtype']:8} {s['batch']:>5} {ms['textbook']:9.3f} {ms['fast']:8.3f} {ms['torch_fused']:12.3f}"
+                         f" {ms['torch_default']:11.3f} {ratio['fast/torch_fused']:10.2f} {ratio['fast/torch_default']:9.2f}"
+                         f" {s['matmul_gflops']:8.0f} {ratio['fast/matmul']:10.2f}")
     mnist = report.get("mnist", {})
     if "first_s" in mnist:
         lines.append(f"MNIST: first load {mnist['first_s']:.2f} s, cached load {mnist['cached_s']:.3f} s")
     build = report.get("build") or {}
-    if build:
+    if "cold_build_s" in build:
         lines.append(f"site: cold build {build['cold_build_s']:.1f} s, rebuild after a prose edit {build['prose_edit_rebuild_s']:.1f} s")
     if "test_suite_s" in build:
         lines.append(f"tests: {build['test_suite_s']:.0f} s")
     return "\n".join(lines)
 
 
-def kernel(report: dict) -> str:
-    for lib in report["steps"]["blas"]:
+def kernel(run: dict) -> str:
+    for lib in run["blas"]:
         if lib.get("internal_api") == "openblas":
             return str(lib.get("architecture"))
     return "?"
 
 
+def thread_counts(text: str) -> list[int]:
+    try:
+        counts = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        counts = []
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"expected thread counts like 1 or 1,2; got {text!r}")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for NumPy's BLAS and PyTorch (same number)")
+    parser.add_argument(
+        "--threads",
+        type=thread_counts,
+        default=thread_counts(f"1,{os.cpu_count() or 1}"),
+        help="comma-separated thread counts, each used for both NumPy's BLAS and PyTorch (default: 1 and all cores)",
+    )
     parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds per configuration (median)")
     parser.add_argument("--skip-build", action="store_true", help="do not time the site build")
     parser.add_argument("--with-test", action="store_true", help="also time the test suite (slow)")
@@ -174,13 +191,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep_openblas_env:
         for name in OPENBLAS_VARS:
             step_env.pop(name, None)
-    print("step benchmarks ...", file=sys.stderr, flush=True)
-    report["steps"] = child([str(HERE / "step.py"), "--threads", str(args.threads), "--rounds", str(args.rounds)], step_env)
-    report["steps"]["openblas_env_removed"] = not args.keep_openblas_env
-    report["kernels"] = {
-        "as_configured": child([str(HERE / "step.py"), "--kernel-only", "--threads", str(args.threads)], dict(os.environ)),
-        "auto": child([str(HERE / "step.py"), "--kernel-only", "--threads", str(args.threads)], {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}),
-    }
+    report["runs"] = []
+    for threads in args.threads:
+        print(f"step benchmarks, {threads} thread(s) ...", file=sys.stderr, flush=True)
+        run = child([str(HERE / "step.py"), "--threads", str(threads), "--rounds", str(args.rounds)], step_env)
+        run["openblas_env_removed"] = not args.keep_openblas_env
+        run["kernels"] = {
+            "as_configured": child([str(HERE / "step.py"), "--kernel-only", "--threads", str(threads)], dict(os.environ)),
+            "auto": child([str(HERE / "step.py"), "--kernel-only", "--threads", str(threads)], {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}),
+        }
+        report["runs"].append(run)
     print("MNIST ...", file=sys.stderr, flush=True)
     report["mnist"] = child([str(HERE / "mnist_load.py")], dict(os.environ))
     report["build"] = {}
@@ -188,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         print("site build ...", file=sys.stderr, flush=True)
         report["build"] = build_times()
     elif args.out.exists():  # keep the last build timings, marked as such
-        previous = json.loads(args.out.read_text(encoding="utf-8")).get("build") or {}
-        report["build"] = dict(previous, measured=previous.get("measured", "earlier run"))
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        build = previous.get("build") or {}
+        if "cold_build_s" in build:
+            report["build"] = dict(build, measured_on=build.get("measured_on", previous.get("date")))
     if args.with_test:
         report["build"].update(test_time())
     report["machine"]["load_average_after"] = os.getloadavg()
