@@ -11,8 +11,18 @@ import matplotlib
 import pytest
 from threadpoolctl import threadpool_limits
 
-# Chapters call plt.show(); under pytest there is no screen.
+# Chapters call plt.show(); under pytest there is no screen. As at build time,
+# showing a figure is the end of it: close it, so figures do not pile up
+# across the hundreds of code blocks of one session.
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _show_and_close(*args, **kwargs) -> None:
+    plt.close("all")
+
+
+plt.show = _show_and_close
 
 ROOT = Path(__file__).resolve().parent.parent
 
