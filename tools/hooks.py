@@ -28,9 +28,11 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
+from mkdocs.utils.meta import get_data
 
-from literate.execute import BlockError, Output, cache_dir, run_page
+from literate.execute import BlockError, Output, cache_dir, prefetch, run_page, shutdown
 from literate.fences import Block, python_blocks
+from literate.svg import compact_svg
 from literate.notebooks import (
     NotebookPageError,
     fix_notebook_page,
@@ -78,6 +80,28 @@ def _pin_build_date(root: Path) -> None:
         os.environ["SOURCE_DATE_EPOCH"] = stamp
 
 
+def on_files(files, config):
+    """Start running the pages whose outputs are not cached, side by side (literate.execute)."""
+    pages = []
+    for file in files.documentation_pages():
+        if file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES) or not file.abs_src_path:
+            continue
+        markdown, meta = get_data(Path(file.abs_src_path).read_text(encoding="utf-8-sig"))
+        blocks = python_blocks(markdown)
+        if blocks and meta.get("execute", True):
+            pages.append((file.src_uri, blocks))
+    prefetch(pages, _root)
+    return files
+
+
+def on_post_build(config):
+    shutdown()
+
+
+def on_build_error(error):
+    shutdown()
+
+
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES):
         return markdown  # rendered and executed by mkdocs-jupyter; see on_page_content
@@ -102,7 +126,7 @@ def on_page_markdown(markdown, page, config, files):
         for out in reversed(outs):
             if out.kind == "svg":
                 uri = f"figures/{stem}/{figure_number}.svg"
-                _add_file(files, File.generated(config, uri, content=out.data))
+                _add_file(files, File.generated(config, uri, content=compact_svg(out.data)))
                 alt = out.alt or f"図 {figure_number}"
                 link = posixpath.relpath(uri, here or ".")
                 rendered[:0] = ["", f"![{_escape(alt)}]({link}){{ .zerodl-figure }}"]
