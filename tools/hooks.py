@@ -28,8 +28,9 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
+from mkdocs.utils.meta import get_data
 
-from literate.execute import BlockError, Output, cache_dir, run_page
+from literate.execute import BlockError, Output, cache_dir, prefetch, run_page, shutdown
 from literate.fences import Block, python_blocks
 from literate.svg import compact_svg
 from literate.notebooks import (
@@ -77,6 +78,28 @@ def _pin_build_date(root: Path) -> None:
         return  # not a git checkout: MkDocs uses today's date
     if stamp.isdigit():
         os.environ["SOURCE_DATE_EPOCH"] = stamp
+
+
+def on_files(files, config):
+    """Start running the pages whose outputs are not cached, side by side (literate.execute)."""
+    pages = []
+    for file in files.documentation_pages():
+        if file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES) or not file.abs_src_path:
+            continue
+        markdown, meta = get_data(Path(file.abs_src_path).read_text(encoding="utf-8-sig"))
+        blocks = python_blocks(markdown)
+        if blocks and meta.get("execute", True):
+            pages.append((file.src_uri, blocks))
+    prefetch(pages, _root)
+    return files
+
+
+def on_post_build(config):
+    shutdown()
+
+
+def on_build_error(error):
+    shutdown()
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -17,16 +17,29 @@ thread gains little even on an idle machine, while on a busy one OpenBLAS
 threads fighting for the cores make training several times slower. One thread
 also makes every number on the page the same on every machine (a parallel
 matmul sums in a different order).
+
+A build runs the pages that are not cached side by side, each in a fresh
+Python process (``prefetch``, called by the MkDocs hook before any page is
+rendered; the longest pages of the last build start first). On two cores the
+slowest chapter then runs while the others run beside it. ``ZERODL_EXEC_JOBS``
+sets how many run at once (default: the number of cores);
+``ZERODL_EXEC_JOBS=1`` runs every page in the build process itself. A page
+gives the same outputs either way: fresh namespace, same seeds, one BLAS thread.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import io
 import json
 import os
+import pickle
+import subprocess
 import sys
+import tempfile
+import time
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -93,19 +106,147 @@ def cache_key(page: str, blocks: list[Block], project_root: Path) -> str:
     return h.hexdigest()
 
 
+def _entry(page: str, project_root: Path) -> Path | None:
+    directory = cache_dir(project_root)
+    return directory / f"{page.replace('/', '__')}.json" if directory else None
+
+
+def _cached(page: str, key: str, project_root: Path) -> list[list[Output]] | None:
+    entry = _entry(page, project_root)
+    if entry is None or not entry.exists():
+        return None
+    try:
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stored.get("key") != key:
+        return None
+    return [[Output(**o) for o in outs] for outs in stored["outputs"]]
+
+
+def jobs() -> int:
+    """How many pages ``prefetch`` runs at once (``ZERODL_EXEC_JOBS``, default: the number of cores)."""
+    setting = os.environ.get("ZERODL_EXEC_JOBS", "").strip()
+    if not setting:
+        return os.cpu_count() or 1
+    if not setting.isdigit() or int(setting) < 1:
+        raise ValueError(f"ZERODL_EXEC_JOBS must be a whole number >= 1 (1: no worker processes); got {setting!r}")
+    return int(setting)
+
+
+class WorkerError(Exception):
+    """A worker process ended without a result (crashed, or could not start)."""
+
+
+_threads: concurrent.futures.ThreadPoolExecutor | None = None
+_pending: dict[tuple[str, str], concurrent.futures.Future] = {}
+
+
+def _times_file(project_root: Path) -> Path:
+    """Seconds each page took when it last ran: only used to start the longest first."""
+    return project_root / ".cache" / "zerodl-exec-seconds.json"
+
+
+def _read_times(project_root: Path) -> dict[str, float]:
+    try:
+        times = json.loads(_times_file(project_root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return times if isinstance(times, dict) else {}
+
+
+def prefetch(pages: list[tuple[str, list[Block]]], project_root: Path) -> None:
+    """Start running, in worker processes, the pages whose outputs are not cached.
+
+    Returns at once; ``run_page`` collects each page's outputs when the build
+    reaches it. Does nothing with ``ZERODL_EXEC_JOBS=1``.
+    """
+    global _threads
+    workers = jobs()
+    if workers < 2:
+        return
+    todo = []
+    for page, blocks in pages:
+        key = cache_key(page, blocks, project_root)
+        if (page, key) not in _pending and _cached(page, key, project_root) is None:
+            todo.append((page, blocks, key))
+    if not todo:
+        return
+    times = _read_times(project_root)
+    todo.sort(key=lambda job: -float(times.get(job[0], 0)))  # stable: unknown pages keep their order
+    if _threads is None:
+        _threads = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zerodl-exec")
+    for page, blocks, key in todo:
+        _pending[page, key] = _threads.submit(_run_in_worker, page, blocks, project_root)
+
+
+def shutdown() -> None:
+    """End of a build: drop pages that were never collected and stop the worker threads."""
+    global _threads
+    for future in _pending.values():
+        future.cancel()
+    _pending.clear()
+    if _threads is not None:
+        _threads.shutdown(wait=True, cancel_futures=True)
+        _threads = None
+
+
+def _run_in_worker(page: str, blocks: list[Block], project_root: Path) -> tuple[list[list[Output]], float]:
+    """``execute`` in a fresh interpreter (``python -m literate.execute JOB RESULT``)."""
+    with tempfile.TemporaryDirectory(prefix="zerodl-exec-") as tmp:
+        job, result = Path(tmp) / "job.pickle", Path(tmp) / "result.pickle"
+        job.write_bytes(pickle.dumps((page, blocks, str(project_root))))
+        tools = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(p for p in (tools, os.environ.get("PYTHONPATH", "")) if p)
+        process = subprocess.run(
+            [sys.executable, "-m", "literate.execute", str(job), str(result)],
+            env=dict(os.environ, PYTHONPATH=path),
+            capture_output=True,
+            text=True,
+        )
+        if process.returncode != 0 or not result.exists():
+            raise WorkerError(f"exit status {process.returncode}: {process.stderr.strip()[-2000:]}")
+        status, value, seconds = pickle.loads(result.read_bytes())
+    if status == "error":
+        raise BlockError(value)
+    return [[Output(**o) for o in outs] for outs in value], seconds
+
+
+def _worker_main(job: str, result: str) -> None:
+    page, blocks, root = pickle.loads(Path(job).read_bytes())
+    start = time.perf_counter()
+    try:
+        outputs = execute(page, blocks, Path(root))
+        payload = ("ok", [[o.__dict__ for o in outs] for outs in outputs], time.perf_counter() - start)
+    except BlockError as exc:
+        payload = ("error", str(exc), 0.0)
+    Path(result).write_bytes(pickle.dumps(payload))
+
+
 def run_page(page: str, blocks: list[Block], project_root: Path) -> list[list[Output]]:
     """Outputs of each block of ``page`` (from the cache when nothing changed)."""
-    directory = cache_dir(project_root)
+    entry = _entry(page, project_root)
     key = cache_key(page, blocks, project_root)
-    entry = directory / f"{page.replace('/', '__')}.json" if directory else None
-    if entry is not None and entry.exists():
+    outputs = _cached(page, key, project_root)
+    if outputs is not None:
+        return outputs
+    future = _pending.pop((page, key), None)
+    seconds = None
+    if future is not None:
         try:
-            stored = json.loads(entry.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            stored = {}
-        if stored.get("key") == key:
-            return [[Output(**o) for o in outs] for outs in stored["outputs"]]
-    outputs = execute(page, blocks, project_root)
+            outputs, seconds = future.result()
+        except WorkerError as exc:
+            print(f"literate.execute: the worker for {page} failed ({exc}); running the page in the build process", file=sys.stderr)
+    if outputs is None:
+        start = time.perf_counter()
+        outputs = execute(page, blocks, project_root)
+        seconds = time.perf_counter() - start
+    times = _read_times(project_root)
+    times[page] = round(seconds, 2)
+    try:
+        atomic_write(_times_file(project_root), json.dumps(times, indent=1, sort_keys=True))
+    except OSError:
+        pass  # only a scheduling hint
     if entry is not None:
         payload = {"key": key, "outputs": [[o.__dict__ for o in outs] for outs in outputs]}
         atomic_write(entry, json.dumps(payload, ensure_ascii=False))
@@ -185,3 +326,9 @@ def _titles(figure: object) -> str:
     titles = [figure._suptitle.get_text()] if getattr(figure, "_suptitle", None) else []
     titles += [ax.get_title() for ax in figure.axes if ax.get_title()]
     return " / ".join(titles)
+
+
+if __name__ == "__main__":  # a worker started by _run_in_worker
+    from literate.execute import _worker_main as main  # the importable module, not __main__
+
+    main(*sys.argv[1:3])
