@@ -102,12 +102,14 @@ def test_fast_adam_follows_the_equations_written_out():
             np.testing.assert_allclose(adam.m[k], m[k], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype):
+def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype, threads):
     rng = np.random.default_rng(8)
-    p1 = {"W": rng.normal(size=(50, 20)).astype(dtype), "b": rng.normal(size=20).astype(dtype)}
+    # W is large enough to be cut into parts when threads > 1; b is not
+    p1 = {"W": rng.normal(size=(300, 200)).astype(dtype), "b": rng.normal(size=20).astype(dtype)}
     p2 = {k: v.copy() for k, v in p1.items()}
-    adam, fast_adam = Adam(lr=0.01), FastAdam(lr=0.01)
+    adam, fast_adam = Adam(lr=0.01), FastAdam(lr=0.01, threads=threads)
     for _ in range(20):
         grads = {k: rng.normal(size=v.shape).astype(dtype) for k, v in p1.items()}
         adam.update(p1, grads)
@@ -116,6 +118,12 @@ def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype):
         assert p2[k].dtype == dtype
         np.testing.assert_array_equal(p2[k], p1[k])
         np.testing.assert_array_equal(fast_adam.v[k], adam.v[k])
+
+
+@pytest.mark.parametrize("threads", [0, 1.5, "2", True])
+def test_fast_adam_threads_must_be_a_whole_number(threads):
+    with pytest.raises(ValueError, match="threads must be a whole number"):
+        FastAdam(threads=threads)
 
 
 def test_params_and_grads_are_views_of_one_flat_array():

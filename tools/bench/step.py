@@ -82,7 +82,7 @@ class BookAdam(Adam):
             params[key] -= lr_t * m / (np.sqrt(v) + self.eps)
 
 
-def make_steps(dtype, pieces):
+def make_steps(dtype, pieces, threads):
     """Name -> function(batch) doing one timed unit of work."""
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
     steps = {}
@@ -94,7 +94,7 @@ def make_steps(dtype, pieces):
         adam.update(net.params, grads)
 
     fast = FastMultiLayerNet(textbook_net(dtype))
-    fast_adam = FastAdam()
+    fast_adam = FastAdam(threads=threads)  # as many threads as BLAS and PyTorch get
     flat_p, flat_g = {"all": fast.flat_params}, {"all": fast.flat_grads}
 
     def fast_step(b):
@@ -152,7 +152,7 @@ def make_steps(dtype, pieces):
     steps["fast_gradient"] = lambda b: gnet.gradient(b[0], b[1])
     anet = FastMultiLayerNet(textbook_net(dtype))
     anet.gradient(*pieces)
-    a_adam = FastAdam()
+    a_adam = FastAdam(threads=threads)
     a_p, a_g = {"all": anet.flat_params}, {"all": anet.flat_grads}
     steps["fast_adam"] = lambda b: a_adam.update(a_p, a_g)
 
@@ -183,9 +183,9 @@ def temporaries_kib(step, batch):
     return (peak - before) / 1024
 
 
-def measure(dtype, batch, rounds, block_seconds, pieces):
+def measure(dtype, batch, rounds, block_seconds, pieces, threads):
     data, source = batches(dtype, batch, 50)
-    steps = make_steps(dtype, data[0][:2] if pieces else None)
+    steps = make_steps(dtype, data[0][:2] if pieces else None, threads)
     names = list(steps)
     # Warm up, and choose how many steps one timed block runs.
     for step in steps.values():
@@ -297,7 +297,7 @@ def main(argv=None):
     for dtype in (np.float32, np.float64):
         for batch in (int(b) for b in args.batches.split(",")):
             print(f"  {np.dtype(dtype).name} batch {batch} ...", file=sys.stderr, flush=True)
-            results.append(measure(dtype, batch, args.rounds, args.block_seconds, pieces=batch == 100))
+            results.append(measure(dtype, batch, args.rounds, args.block_seconds, batch == 100, args.threads))
     payload = {
         "threads": args.threads,
         "torch_threads": torch.get_num_threads(),
