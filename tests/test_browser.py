@@ -27,9 +27,9 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import pytest
-import yaml
 
 from conftest import ROOT
+from literate.config import load_config, nav_pages
 from literate.fences import python_blocks
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
@@ -62,40 +62,7 @@ SEARCHES = [
 # --- the site's configuration, read at collection time ----------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """Reads mkdocs.yml: !ENV as MkDocs reads it, other !tags and !!python/... as None."""
-
-
-def _env(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-    """``!ENV VAR`` or ``!ENV [VAR, ..., default]``: the first variable set, else the default."""
-    items = [loader.construct_scalar(node)] if isinstance(node, yaml.ScalarNode) else loader.construct_sequence(node)
-    *names, default = items if len(items) > 1 else (*items, None)
-    return next((os.environ[n] for n in names if n in os.environ), default)
-
-
-_Loader.add_constructor("!ENV", _env)
-_Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-CONFIG = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
-
-
-def nav_pages() -> list[str]:
-    """Every page of the nav (Markdown chapters and notebook pages), in reading order."""
-    pages: list[str] = []
-
-    def walk(item: object) -> None:
-        if isinstance(item, str) and item.endswith((".md", ".py", ".ipynb")):
-            pages.append(item)
-        elif isinstance(item, list):
-            for sub in item:
-                walk(sub)
-        elif isinstance(item, dict):
-            for sub in item.values():
-                walk(sub)
-
-    walk(CONFIG.get("nav") or [])
-    return pages
+CONFIG = load_config(ROOT)
 
 
 def page_path(src: str) -> str:
@@ -116,7 +83,7 @@ def trains_on_mnist(src: str) -> bool:
     return "load_mnist" in (ROOT / "docs" / src).read_text(encoding="utf-8")
 
 
-PAGES = nav_pages()
+PAGES = nav_pages(ROOT, suffixes=(".md", ".py", ".ipynb"))  # chapters and notebook pages
 NOTEBOOK_PAGES = [src for src in PAGES if has_notebook(src)]
 # Running a downloaded notebook repeats the page's computation. The pages that
 # train on MNIST take minutes each (their code already runs at build time and

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build_site
-from literate.tangle import nav_pages
+from literate.config import nav_pages
 
 pytestmark = pytest.mark.build
 

@@ -22,9 +22,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from literate.atomic import atomic_write
+from literate.config import nav_pages
 from literate.fences import python_blocks
 
 PACKAGE = "src/zerodl"
@@ -41,34 +40,6 @@ class Module:
     path: str
     sources: list[str] = field(default_factory=list)
     chunks: list[tuple[str, str]] = field(default_factory=list)  # (source, code)
-
-
-class _NavLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml, ignoring the !!python/... tags it may contain."""
-
-
-_NavLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-_NavLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def nav_pages(root: Path) -> list[str]:
-    """Markdown pages of the nav in reading order, as paths relative to docs/."""
-    config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_NavLoader)
-    pages: list[str] = []
-
-    def walk(item: object) -> None:
-        if isinstance(item, str):
-            if item.endswith(".md"):
-                pages.append(item)
-        elif isinstance(item, list):
-            for sub in item:
-                walk(sub)
-        elif isinstance(item, dict):
-            for sub in item.values():
-                walk(sub)
-
-    walk(config.get("nav") or [])
-    return pages
 
 
 def collect(root: Path) -> dict[str, Module]:
