@@ -255,28 +255,26 @@ def kernel_only(threads):
     for dtype in (np.float32, np.float64):
         rng = np.random.default_rng(SEED)
         a, b = rng.random((100, 784)).astype(dtype), rng.random((784, 200)).astype(dtype)
-        out = np.empty((100, 200), dtype)
-        for _ in range(50):
-            np.matmul(a, b, out=out)
-        samples = []
-        for _ in range(15):
-            t0 = time.perf_counter()
-            for _ in range(50):
-                np.matmul(a, b, out=out)
-            samples.append((time.perf_counter() - t0) / 50)
-        result[f"gflops_{np.dtype(dtype).name}"] = 2 * 100 * 784 * 200 / statistics.median(samples) / 1e9
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        tout = torch.empty((100, 200), dtype=ta.dtype)
-        for _ in range(50):
-            torch.mm(ta, tb, out=tout)
-        samples = []
-        for _ in range(15):
-            t0 = time.perf_counter()
-            for _ in range(50):
-                torch.mm(ta, tb, out=tout)
-            samples.append((time.perf_counter() - t0) / 50)
-        result[f"torch_gflops_{np.dtype(dtype).name}"] = 2 * 100 * 784 * 200 / statistics.median(samples) / 1e9
+        out, tout = np.empty((100, 200), dtype), torch.empty((100, 200), dtype=ta.dtype)
+        numpy_seconds = _matmul_seconds(lambda: np.matmul(a, b, out=out))
+        torch_seconds = _matmul_seconds(lambda: torch.mm(ta, tb, out=tout))
+        result[f"gflops_{np.dtype(dtype).name}"] = 2 * 100 * 784 * 200 / numpy_seconds / 1e9
+        result[f"torch_gflops_{np.dtype(dtype).name}"] = 2 * 100 * 784 * 200 / torch_seconds / 1e9
     return result
+
+
+def _matmul_seconds(matmul, warmup=50, rounds=15, repeat=50):
+    """Median seconds of one ``matmul()`` call, after a warm-up."""
+    for _ in range(warmup):
+        matmul()
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            matmul()
+        samples.append((time.perf_counter() - t0) / repeat)
+    return statistics.median(samples)
 
 
 def main(argv=None):
