@@ -125,22 +125,16 @@ class Momentum:
             param += v
 
 
-class Nesterov:
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient in the form of Bengio et al. (arXiv:1212.0901):
     the parameters are the look-ahead point W + momentum * v, and with v the
     velocity before this step and g the gradient at the parameters,
     W <- W + momentum**2 * v - (1 + momentum) * lr * g;  v <- momentum * v - lr * g.
 
-    Unlike the book's code, the first line uses the velocity *before* it is
-    updated, as the paper's equation does. Defined in chapter 4.
+    Same hyperparameters and velocity state as :class:`Momentum`. Unlike the
+    book's code, the first line uses the velocity *before* it is updated, as
+    the paper's equation does. Defined in chapter 4.
     """
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        check_hyperparameter("lr", lr)
-        check_hyperparameter("momentum", momentum, fraction=True)
-        self.lr = lr
-        self.momentum = momentum
-        self.v = {}
 
     def update(self, params, grads):
         check_update_args(params, grads)
