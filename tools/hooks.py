@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import os
 import posixpath
+import re
 import subprocess
 from pathlib import Path
 
@@ -167,11 +168,52 @@ def on_page_content(content, page, config, files):
         raise PluginError(str(exc)) from exc
 
 
+_TABLE_ROW = re.compile(r"^\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+\s*$")
+
+
 def _text_output(out: Output) -> list[str]:
-    ticks = "```"
-    while ticks in out.data:
-        ticks += "`"
-    return ["", f'{ticks}text title="出力"', *out.data.rstrip("\n").split("\n"), ticks]
+    """Markdown for what a block printed: Markdown tables it printed become
+    tables on the page; everything else goes in a box titled 出力."""
+    rendered: list[str] = []
+    for is_table, part in _split_tables(out.data.rstrip("\n").split("\n")):
+        if is_table:
+            rendered += ["", *part, ""]
+            continue
+        while part and not part[0].strip():
+            part = part[1:]
+        while part and not part[-1].strip():
+            part = part[:-1]
+        if part:
+            ticks = "```"
+            while any(ticks in line for line in part):
+                ticks += "`"
+            rendered += ["", f'{ticks}text title="出力"', *part, ticks]
+    return rendered
+
+
+def _split_tables(lines: list[str]) -> list[tuple[bool, list[str]]]:
+    """Runs of printed lines, each marked as a Markdown table (header row,
+    ``| --- |`` rule, rows) or as plain text."""
+    parts: list[tuple[bool, list[str]]] = []
+    text: list[str] = []
+    i = 0
+    while i < len(lines):
+        if i + 1 < len(lines) and _TABLE_ROW.match(lines[i]) and _TABLE_RULE.match(lines[i + 1]):
+            j = i + 2
+            while j < len(lines) and _TABLE_ROW.match(lines[j]):
+                j += 1
+            if text:
+                parts.append((False, text))
+                text = []
+            parts.append((True, lines[i:j]))
+            i = j
+        else:
+            text.append(lines[i])
+            i += 1
+    if text:
+        parts.append((False, text))
+    return parts
 
 
 def _escape(text: str) -> str:
