@@ -97,13 +97,22 @@ def cache_key(page: str, blocks: list[Block], project_root: Path) -> str:
         h.update(part.encode() + b"\0")
     for block in blocks:
         h.update(block.code.encode() + b"\0")
-    package = project_root / "src" / "zerodl"
     code = "\n".join(block.code for block in blocks)
     data = [p for p in (project_root / "docs" / "data").rglob("*") if p.is_file()]
-    inputs = sorted(package.rglob("*.py")) + sorted(p for p in data if p.relative_to(project_root).as_posix() in code)
-    for path in inputs:
-        h.update(path.relative_to(project_root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    hash_files(h, project_root, package_files(project_root))
+    hash_files(h, project_root, sorted(p for p in data if p.relative_to(project_root).as_posix() in code))
     return h.hexdigest()
+
+
+def package_files(project_root: Path) -> list[Path]:
+    """The modules of the tangled package, whose changes invalidate executed pages."""
+    return sorted((project_root / "src" / "zerodl").rglob("*.py"))
+
+
+def hash_files(h: "hashlib._Hash", project_root: Path, paths: list[Path]) -> None:
+    """Feed each file's project-relative name and bytes into ``h``."""
+    for path in paths:
+        h.update(path.relative_to(project_root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
 
 
 def _entry(page: str, project_root: Path) -> Path | None:

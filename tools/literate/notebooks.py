@@ -27,6 +27,8 @@ import jupytext
 from markdown.extensions.toc import unique
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
+from literate.execute import hash_files, package_files
+
 NOTE = (
     "このノートブックは zerodl の `docs/{src}` から自動生成されました。"
     "実行には `zerodl` パッケージと図を描くためのライブラリが必要です"
@@ -81,8 +83,7 @@ def package_fingerprint(project_root: Path) -> str:
     import numpy
 
     h = hashlib.sha256(f"{numpy.__version__}\0{matplotlib.__version__}\0".encode())
-    for path in sorted((project_root / "src" / "zerodl").rglob("*.py")):
-        h.update(path.relative_to(project_root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    hash_files(h, project_root, package_files(project_root))
     return h.hexdigest()[:16]
 
 
