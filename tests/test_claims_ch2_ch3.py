@@ -51,7 +51,7 @@ def test_chapter_2_noise_falls_with_the_batch_size(mnist):
 def seed_003_run(x_train, t_train, batch_size, lr, fixed, steps=1000):
     """Seed article 003's setting: 784-200-200-10 ReLU, std 0.01, seed 8 (float32, as the chapter runs it)."""
     np.random.seed(8)
-    net = MultiLayerNet(784, [200, 200], 10, dtype=np.float32)
+    net = MultiLayerNet(784, [200, 200], 10, weight_init_std=0.01, dtype=np.float32)
     optimizer = SGD(lr=lr)
     fixed_mask = np.random.choice(len(x_train), batch_size)
     losses = []

@@ -184,7 +184,7 @@ def test_params_are_the_arrays_the_layers_use():
 
 def test_network_shapes_dtype_and_accuracy():
     np.random.seed(2)
-    net = MultiLayerNet(784, [20, 20, 20], 10, dtype=np.float32)
+    net = MultiLayerNet(784, [20, 20, 20], 10, weight_init_std=0.01, dtype=np.float32)
     assert [net.params[f"W{i}"].shape for i in (1, 2, 3, 4)] == [(784, 20), (20, 20), (20, 20), (20, 10)]
     assert all(p.dtype == np.float32 for p in net.params.values())
     x = np.random.rand(7, 784).astype(np.float32)
@@ -280,3 +280,25 @@ def test_sigmoid_at_the_extremes():
     np.testing.assert_allclose(sigmoid(-x), 1 - y, atol=1e-15)
     moderate = np.linspace(-20, 20, 41)
     np.testing.assert_allclose(sigmoid(moderate), 1 / (1 + np.exp(-moderate)), rtol=1e-14)
+
+
+# --- the book's defaults and weight decay ----------------------------------------
+
+
+def test_default_init_is_the_books_he():
+    np.random.seed(0)
+    W1 = MultiLayerNet(400, [500], 10).params["W1"]
+    assert W1.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+def test_weight_decay_loss_and_gradient(lam):
+    np.random.seed(3)
+    net = MultiLayerNet(5, [4, 3], 3, weight_decay_lambda=lam)
+    x, t = np.random.randn(4, 5), np.array([0, 2, 1, 2])
+    plain = net.last_layer.forward(net.predict(x), t)
+    penalty = sum(0.5 * lam * np.sum(net.params[f"W{i}"] ** 2) for i in (1, 2, 3))
+    assert net.loss(x, t) == pytest.approx(plain + penalty, rel=1e-12)
+    numerical = net.numerical_gradient(x, t)
+    for key, grad in net.gradient(x, t).items():
+        np.testing.assert_allclose(grad, numerical[key], rtol=1e-5, atol=1e-8, err_msg=key)

@@ -18,9 +18,12 @@ class MultiLayerNet:
     hidden layers + 1); the Affine layers hold the same arrays, so an
     optimizer must update them in place. ``weight_init_std`` is the standard
     deviation of the initial weights, or ``'relu'``/``'he'`` (sqrt(2/n)) or
-    ``'sigmoid'``/``'xavier'`` (sqrt(1/n)), n being the layer's input size.
-    Weights come from ``np.random.randn`` (seed it for reproducible runs) and
-    are stored as ``dtype``. Defined in chapter 3 (docs/03-backprop.md).
+    ``'sigmoid'``/``'xavier'`` (sqrt(1/n)), n being the layer's input size;
+    the default ``'relu'`` is the book's. Weights come from ``np.random.randn``
+    (seed it for reproducible runs) and are stored as ``dtype``.
+    ``weight_decay_lambda`` adds 0.5 * lambda * sum(W**2) over the weight
+    matrices (not the biases) to the loss and lambda * W to their gradients,
+    as the book's class does. Defined in chapter 3 (docs/03-backprop.md).
     """
 
     def __init__(
@@ -29,7 +32,8 @@ class MultiLayerNet:
         hidden_size_list,
         output_size,
         activation="relu",
-        weight_init_std=0.01,
+        weight_init_std="relu",
+        weight_decay_lambda=0,
         dtype=np.float64,
     ):
         activations = {"relu": Relu, "sigmoid": Sigmoid}
@@ -42,6 +46,7 @@ class MultiLayerNet:
         self.hidden_size_list = list(hidden_size_list)
         self.output_size = output_size
         self.hidden_layer_num = len(self.hidden_size_list)
+        self.weight_decay_lambda = weight_decay_lambda
         self.params = {}
         for idx in range(1, len(sizes)):
             scale = self._init_scale(weight_init_std, sizes[idx - 1])
@@ -74,8 +79,13 @@ class MultiLayerNet:
         return x
 
     def loss(self, x, t):
-        """Mean cross-entropy error of the batch (x, t)."""
-        return self.last_layer.forward(self.predict(x), t)
+        """Mean cross-entropy error of the batch (x, t), plus the weight decay term if any."""
+        loss = self.last_layer.forward(self.predict(x), t)
+        if self.weight_decay_lambda:
+            for idx in range(1, self.hidden_layer_num + 2):
+                W = self.params[f"W{idx}"]
+                loss += 0.5 * self.weight_decay_lambda * np.sum(W**2)
+        return loss
 
     def accuracy(self, x, t):
         """Fraction of ``x`` classified as ``t`` (integer labels or one-hot rows)."""
@@ -100,6 +110,7 @@ class MultiLayerNet:
             dout = layer.backward(dout)
         grads = {}
         for idx in range(1, self.hidden_layer_num + 2):
-            grads[f"W{idx}"] = self.layers[f"Affine{idx}"].dW
-            grads[f"b{idx}"] = self.layers[f"Affine{idx}"].db
+            affine = self.layers[f"Affine{idx}"]
+            grads[f"W{idx}"] = affine.dW + self.weight_decay_lambda * affine.W if self.weight_decay_lambda else affine.dW
+            grads[f"b{idx}"] = affine.db
         return grads
