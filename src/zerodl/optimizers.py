@@ -1,7 +1,7 @@
-# Generated from docs/02-sgd-minibatch.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md by tools/literate/tangle.py.
+# Generated from docs/02-sgd-minibatch.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md, docs/12-beyond.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["SGD", "check_update_args", "check_hyperparameter", "state_for", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
+__all__ = ["SGD", "check_update_args", "check_hyperparameter", "state_for", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
@@ -241,3 +241,34 @@ class Adam:
             m += (1 - self.beta1) * (grad - m)
             v += (1 - self.beta2) * (grad * grad - v)
             param -= lr_t * m / (np.sqrt(v) + self.eps)
+
+
+# --- from docs/12-beyond.md ---
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter 2019): decoupled weight decay, as torch.optim.AdamW does it.
+
+    For every parameter, first W <- W * (1 - lr * weight_decay) with the current ``lr``
+    (a schedule may change it between steps), then the ordinary Adam step of chapter 6
+    (the book's folded form, per-key step count, the same eps). The decay does not go
+    through m and v, so every weight shrinks by the same factor whatever its gradients.
+    Defined in chapter 12 (docs/12-beyond.md).
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, weight_decay=0.01, eps=1e-7):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        ok = isinstance(weight_decay, numbers.Real) and not isinstance(weight_decay, bool)
+        if not (ok and math.isfinite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a number >= 0, e.g. 0.01; got {weight_decay!r}")
+        if lr * weight_decay >= 1:
+            raise ValueError(
+                f"lr * weight_decay must be below 1 (each step multiplies W by 1 - lr * weight_decay); "
+                f"got lr={lr!r}, weight_decay={weight_decay!r}"
+            )
+        self.weight_decay = weight_decay
+
+    def update(self, params, grads):
+        check_update_args(params, grads)  # a wrong call changes nothing
+        shrink = 1 - self.lr * self.weight_decay
+        for key in params:
+            params[key] *= shrink  # arrays in place, like the Adam step below
+        super().update(params, grads)
