@@ -178,7 +178,7 @@ def _text_output(out: Output) -> list[str]:
     rendered: list[str] = []
     for is_table, part in _split_tables(out.data.rstrip("\n").split("\n")):
         if is_table:
-            rendered += ["", *part, ""]
+            rendered += ["", *(_table_text(line) for line in part), ""]
             continue
         while part and not part[0].strip():
             part = part[1:]
@@ -214,6 +214,44 @@ def _split_tables(lines: list[str]) -> list[tuple[bool, list[str]]]:
     if text:
         parts.append((False, text))
     return parts
+
+
+# In a printed table, inline code and math stay as they are: Markdown escapes
+# the text of a code span and arithmatex the text of math. Everything else is
+# text: HTML is escaped, and Markdown's link, image and attribute syntax
+# ([..](..), ![..](..), {: onclick=..}) is backslash-escaped, so that a cell
+# (a value read from a file, say) can neither run script nor load anything.
+_TABLE_CODE = re.compile(r"(?<![\\`])(`+)(?!`).+?(?<!`)\1(?!`)")
+_TABLE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])(?:\\.|[^\\$])+?(?<![\s\\])\$(?![\d$])")
+_TABLE_PLAIN = re.compile(r"[\\`\[\]{}<>&*_$]")  # not ( ): \( \) would open math
+_MATH_UNSAFE = re.compile(r"[<>&\"'`|]")
+
+
+def _table_text(line: str) -> str:
+    """A printed table line with every cell made plain text (inline code and math kept)."""
+    out, i = [], 0
+    while i < len(line):
+        code, math = _TABLE_CODE.search(line, i), _TABLE_MATH.search(line, i)
+        # (a span the table extension might split, or math with HTML in it, is text)
+        spans = [m for m in (code, math) if m is not None and "|" not in m.group()]
+        spans = [m for m in spans if m is code or not _MATH_UNSAFE.search(m.group())]
+        span = min(spans, key=lambda m: m.start(), default=None)
+        end = span.start() if span is not None else len(line)
+        out.append(_plain(line[i:end]))
+        if span is None:
+            break
+        out.append(span.group())
+        i = span.end()
+    return "".join(out)
+
+
+def _plain(text: str) -> str:
+    """``text`` as Markdown that renders as exactly these characters (``|`` still splits cells)."""
+    def one(m: re.Match) -> str:
+        c = m.group()
+        return {"<": "&lt;", ">": "&gt;", "&": "&amp;", "$": "&#36;"}.get(c, "\\" + c)
+
+    return _TABLE_PLAIN.sub(one, text)
 
 
 def _escape(text: str) -> str:
