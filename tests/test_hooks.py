@@ -32,6 +32,7 @@ def test_a_fence_inside_the_output_gets_a_longer_fence():
 # --- printed tables cannot inject markup ---------------------------------------------------------
 
 import html.parser
+import os
 import json
 import shutil
 
@@ -152,3 +153,16 @@ def test_values_from_the_benchmark_file_cannot_inject_markup(markdown, tmp_path,
     assert any("onerror" in table for table in tables), "the hostile values did reach the printed tables"
     for table in tables:
         assert_inert(render(markdown, table))
+
+
+def test_notebook_kernels_get_the_checkouts_package_and_a_mismatch_is_reported(tmp_path, monkeypatch, capsys):
+    from hooks import _use_checkout_package
+
+    monkeypatch.setenv("PYTHONPATH", "elsewhere")
+    (tmp_path / "src" / "zerodl").mkdir(parents=True)
+    _use_checkout_package(tmp_path)
+    _use_checkout_package(tmp_path)  # mkdocs serve calls it on every rebuild
+    assert os.environ["PYTHONPATH"].split(os.pathsep) == [str(tmp_path / "src"), "elsewhere"]
+    assert "not from this checkout's src/zerodl" in capsys.readouterr().err  # this Python imports the real one
+    _use_checkout_package(ROOT)
+    assert "not from this checkout" not in capsys.readouterr().err

@@ -21,10 +21,12 @@ Declared in mkdocs.yml as ``hooks: [tools/hooks.py]``.
 from __future__ import annotations
 
 import html
+import importlib.util
 import os
 import posixpath
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -52,6 +54,7 @@ def on_config(config):
     # Notebook kernels started by mkdocs-jupyter use one BLAS thread, like the
     # chapters' own execution (see literate.execute).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _use_checkout_package(_root)
     _pin_build_date(_root)
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
@@ -61,6 +64,30 @@ def on_config(config):
         else:
             jupyter.config["cache_dir"] = str(directory.parent / "mkdocs-jupyter" / package_fingerprint(_root))
     return config
+
+
+def _use_checkout_package(root: Path) -> None:
+    """Notebook kernels import this checkout's ``src/zerodl``, the package the caches hash.
+
+    (Chapter pages run in workers that do the same, see ``literate.execute``.)
+    Warns when this Python would import another ``zerodl`` (an editable install
+    of another checkout, say): its code is not what the site shows.
+    """
+    src = str(root / "src")
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if not paths or paths[0] != src:
+        os.environ["PYTHONPATH"] = os.pathsep.join([src, *paths])
+    try:
+        spec = importlib.util.find_spec("zerodl")
+    except (ImportError, ValueError):
+        spec = None
+    origin = Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
+    if origin is not None and origin != (root / "src" / "zerodl").resolve():
+        print(
+            f"literate: this Python imports zerodl from {origin}, not from this checkout's src/zerodl; "
+            "the build runs the checkout's package (pip install -e . here to make them agree)",
+            file=sys.stderr,
+        )
 
 
 def _pin_build_date(root: Path) -> None:
