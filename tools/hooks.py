@@ -34,7 +34,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils.meta import get_data
 
 from literate.execute import BlockError, Output, cache_dir, prefetch, run_page, shutdown
-from literate.fences import Block, python_blocks
+from literate.fences import Block, FenceError, python_blocks, read_page
 from literate.svg import compact_svg
 from literate.notebooks import (
     NotebookPageError,
@@ -114,8 +114,14 @@ def on_files(files, config):
     for file in files.documentation_pages():
         if file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES) or not file.abs_src_path:
             continue
-        markdown, meta = get_data(Path(file.abs_src_path).read_text(encoding="utf-8-sig"))
-        blocks = python_blocks(markdown)
+        name = f"docs/{file.src_uri}"
+        try:  # fence problems (and a BOM, bytes that are not UTF-8) fail the build, naming the line
+            text = read_page(Path(file.abs_src_path), name)
+            python_blocks(text, name)
+            markdown, meta = get_data(text)
+            blocks = python_blocks(markdown, name)
+        except FenceError as exc:
+            raise PluginError(str(exc)) from None
         if blocks and meta.get("execute", True):
             pages.append((file.src_uri, blocks))
     prefetch(pages, _root)
@@ -133,10 +139,13 @@ def on_build_error(error):
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES):
         return markdown  # rendered and executed by mkdocs-jupyter; see on_page_content
-    blocks = python_blocks(markdown)
+    src = page.file.src_uri
+    try:
+        blocks = python_blocks(markdown, f"docs/{src}")
+    except FenceError as exc:
+        raise PluginError(str(exc)) from None
     if not blocks:
         return markdown
-    src = page.file.src_uri
     stem = src[: -len(".md")]
     here = posixpath.dirname(src)
     if page.meta.get("execute", True):
