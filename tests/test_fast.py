@@ -214,3 +214,120 @@ def test_one_hot_labels_and_bad_shapes_are_refused():
         fast.gradient(np.zeros((2, 7)), np.array([0, 1]))
     with pytest.raises(ValueError, match=r"shape \(2,\)"):
         fast.gradient(x, np.array([0, 1, 2]))
+
+
+# --- labels the fast network cannot score; updates that must not stop half-way ------------------
+
+
+@pytest.mark.parametrize(
+    "t, message",
+    [
+        (np.array([[0], [1]]), r"shape \(2,\).*t\.ravel\(\)"),
+        (np.array([0, 1, 2]), r"shape \(2,\)"),
+        (np.array([0.0, 1.0]), r"integer label"),
+        (np.array([0, -1]), r"labels must be 0 \.\. 2 .* t has -1 \.\. 0"),
+        (np.array([3, 0]), r"labels must be 0 \.\. 2 .* t has 0 \.\. 3"),
+    ],
+    ids=["column", "length", "float", "negative", "too large"],
+)
+def test_labels_the_network_cannot_score_are_refused(t, message):
+    fast = FastMultiLayerNet(net_for(sizes=(6, 5, 3)))
+    x = np.zeros((2, 6))
+    with pytest.raises(ValueError, match=message):
+        fast.gradient(x, t)
+    with pytest.raises(ValueError, match=message):
+        fast.accuracy(x, t)
+    assert fast.loss_value is None, "nothing was computed"
+
+
+def test_a_negative_label_would_have_scored_the_last_class():
+    """Why -1 is refused: NumPy indexing would silently read the last class instead."""
+    scores = np.array([[0.0, 1.0, 5.0]])
+    assert scores[np.arange(1), np.array([-1])][0] == scores[0, 2]
+
+
+def test_an_empty_batch_is_refused():
+    fast = FastMultiLayerNet(net_for(sizes=(6, 5, 3)))
+    with pytest.raises(ValueError, match="empty batch"):
+        fast.gradient(np.zeros((0, 6)), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match="empty batch"):
+        fast.accuracy(np.zeros((0, 6)), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match=r"shape \(batch_size, 6\)"):
+        fast.predict(np.zeros(6))
+
+
+def test_accuracy_takes_one_hot_rows_like_the_book_and_refuses_other_rows():
+    rng = np.random.default_rng(8)
+    net = net_for(sizes=(6, 5, 3))
+    fast = FastMultiLayerNet(net)
+    x, t = rng.normal(size=(20, 6)), rng.integers(0, 3, 20)
+    assert fast.accuracy(x, np.eye(3)[t]) == fast.accuracy(x, t) == net.accuracy(x, t)
+    for bad in (np.zeros((20, 3)), np.full((20, 3), 1 / 3), np.eye(3)[t] * 2):
+        with pytest.raises(ValueError, match="one-hot"):
+            fast.accuracy(x, bad)
+
+
+def snapshot(params, adam):
+    copy = lambda d: {k: np.array(v, copy=True) for k, v in d.items()}  # noqa: E731
+    return copy(params), copy(adam.m), copy(adam.v), copy(adam.work_a), copy(adam.work_b), dict(adam.t), adam.iter
+
+
+def assert_same(before, after):
+    for one, two in zip(before[:5], after[:5]):
+        assert one.keys() == two.keys()
+        for key in one:
+            np.testing.assert_array_equal(one[key], two[key])
+    assert before[5:] == after[5:]
+
+
+def two_params(rng):
+    return {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=4)}
+
+
+@pytest.mark.parametrize("first_update", [False, True], ids=["fresh", "after one update"])
+@pytest.mark.parametrize(
+    "spoil, error",
+    [
+        ("read-only", ValueError),
+        ("list gradient", TypeError),
+        ("complex gradient", TypeError),
+        ("object gradient", TypeError),
+        ("string gradient", TypeError),
+    ],
+)
+def test_a_failed_update_changes_no_parameter_and_no_state(spoil, error, first_update):
+    rng = np.random.default_rng(8)
+    params = two_params(rng)
+    grads = {key: rng.normal(size=p.shape) for key, p in params.items()}
+    adam = FastAdam(lr=0.1)
+    if first_update:
+        adam.update(params, grads)
+    grads = dict(grads)
+    if spoil == "read-only":
+        params["b"].flags.writeable = False
+    elif spoil == "list gradient":
+        grads["b"] = grads["b"].tolist()
+    elif spoil == "complex gradient":
+        grads["b"] = grads["b"] + 1j
+    elif spoil == "object gradient":
+        grads["b"] = grads["b"].astype(object)
+    else:
+        grads["b"] = np.array(["x"] * 4)
+    before = snapshot(params, adam)
+    with pytest.raises(error, match=r"\['b'\]"):
+        adam.update(params, grads)
+    assert_same(before, snapshot(params, adam))  # W (the key before b) was not updated either
+
+
+@pytest.mark.parametrize("change", ["shape", "dtype"])
+def test_a_replaced_parameter_is_refused_before_anything_changes(change):
+    rng = np.random.default_rng(8)
+    params = two_params(rng)
+    adam = FastAdam(lr=0.1)
+    adam.update(params, {key: np.ones_like(p) for key, p in params.items()})
+    params["b"] = rng.normal(size=5) if change == "shape" else params["b"].astype(np.float32)
+    grads = {key: np.ones_like(p) for key, p in params.items()}
+    before = snapshot(params, adam)
+    with pytest.raises(ValueError, match=r"params\['b'\].*create a new"):
+        adam.update(params, grads)
+    assert_same(before, snapshot(params, adam))

@@ -179,22 +179,35 @@ def test_a_damaged_npz_cache_is_rebuilt(cache):
 
 
 def test_nothing_half_written_when_saving_fails(cache, monkeypatch):
+    """The cache only makes loading faster: a failed save is a warning, and leaves nothing behind."""
     def failing_savez(handle, **arrays):
         handle.write(b"PK\x03\x04 partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(mnist.np, "savez", failing_savez)
-    with pytest.raises(OSError, match="disk full"):
-        load_mnist()
+    with pytest.warns(RuntimeWarning, match="disk full"):
+        (_, t_train), _ = load_mnist()
+    assert t_train[0] == 5
     assert not list(cache.glob("mnist-*.npz"))
     assert leftovers(cache) == []
 
 
-def test_unwritable_cache_folder(tmp_path, monkeypatch):
+def test_an_unwritable_cache_does_not_stop_a_load_from_the_data_dir(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("ZERODL_CACHE_DIR", str(blocker / "cache"))
     monkeypatch.setenv("ZERODL_DATA_DIR", str(SHARED))
+    with pytest.warns(RuntimeWarning, match="ZERODL_CACHE_DIR") as caught:
+        (_, t_train), (_, t_test) = load_mnist()
+    assert t_train[0] == 5 and t_test[0] == 7
+    assert any(str(blocker / "cache") in str(w.message) for w in caught)
+
+
+def test_a_download_into_an_unwritable_cache_is_an_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("ZERODL_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.delenv("ZERODL_DATA_DIR", raising=False)
     with pytest.raises(PermissionError) as info:
         load_mnist()
     message = str(info.value)
@@ -284,8 +297,8 @@ def no_data_dir(cache, monkeypatch):
 def fake_retrieve(calls):
     """A pooch.retrieve that 'downloads' from the shared folder, as pooch would."""
 
-    def retrieve(url, known_hash, fname, path, progressbar):
-        calls.append({"url": url, "known_hash": known_hash, "fname": fname, "progressbar": progressbar})
+    def retrieve(url, known_hash, fname, path, downloader):
+        calls.append({"url": url, "known_hash": known_hash, "fname": fname, "downloader": downloader})
         Path(path).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SHARED / fname, Path(path) / fname)
         return str(Path(path) / fname)
@@ -303,7 +316,7 @@ def test_download_into_the_cache_when_there_is_no_data_dir(no_data_dir, monkeypa
     for call in calls:
         assert call["known_hash"] == f"sha256:{SHA256[call['fname']]}"
         assert call["url"].endswith("/" + call["fname"]) and call["url"].startswith("https://")
-        assert call["progressbar"] is True  # tqdm is installed with the data extra
+        assert call["downloader"] is mnist._fetch  # the downloader with a deadline
     assert sorted(p.name for p in (no_data_dir / "mnist").iterdir()) == sorted(NAMES.values())
     # the downloaded files are used from now on; nothing is fetched again
     calls.clear()
@@ -321,7 +334,8 @@ def test_a_damaged_file_in_the_cache_is_downloaded_again(no_data_dir, monkeypatc
     (folder / NAMES["test_label"]).write_bytes(b"garbage")
     calls = []
     monkeypatch.setattr(pooch, "retrieve", fake_retrieve(calls))
-    (_, _), (_, t_test) = load_mnist()
+    with pytest.warns(RuntimeWarning, match=f"{NAMES['test_label']}: deleted from the cache"):
+        (_, _), (_, t_test) = load_mnist()
     assert [c["fname"] for c in calls] == [NAMES["test_label"]]
     assert t_test[0] == 7
 
@@ -329,7 +343,7 @@ def test_a_damaged_file_in_the_cache_is_downloaded_again(no_data_dir, monkeypatc
 def test_no_network_and_no_files(no_data_dir, monkeypatch):
     pooch = pytest.importorskip("pooch")
 
-    def offline(url, known_hash, fname, path, progressbar):
+    def offline(url, known_hash, fname, path, downloader):
         raise ConnectionError(f"Failed to resolve host for {url}")
 
     monkeypatch.setattr(pooch, "retrieve", offline)
@@ -359,3 +373,124 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert mnist.cache_dir() == tmp_path / "home" / ".cache" / "zerodl"
+
+
+# --- hardening: killed loads, damaged records, slow mirrors, missing paths --------------------
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_temp_files_of_a_killed_load_are_removed_on_the_next_load(cache):
+    import time as _time
+
+    mnist_dir = cache / "mnist"
+    mnist_dir.mkdir(parents=True)
+    old = _time.time() - 2 * max(mnist.STALE_AFTER, mnist.DOWNLOAD_DEADLINE)
+    dead = cache / f".mnist-{mnist.CACHE_KEY}.npz.{dead_pid()}.k1ll3d00.tmp"  # its writer was killed
+    aged = cache / ".mnist-verified.json.abc123xy.tmp"  # no process id (an older version), long untouched
+    partial = mnist_dir / "tmpa1b2c3d4"  # a download pooch never finished
+    live = cache / f".mnist-{mnist.CACHE_KEY}.npz.{os.getpid()}.w0rk1ng0.tmp"  # being written right now
+    fresh = mnist_dir / "tmpfresh000"  # a download under way
+    for path in (dead, aged, partial, live, fresh):
+        path.write_bytes(b"partial")
+    for path in (aged, partial):
+        os.utime(path, (old, old))
+    load_mnist()
+    assert not dead.exists() and not aged.exists() and not partial.exists()
+    assert live.exists() and fresh.exists(), "temp files of a writer that may still be running stay"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [b"[]", b'"text"', b"42", b"null", b"{", b"\xff\xfe\x00", b"[" * 100_000 + b"]" * 100_000, b'{"x": {"y": []}}'],
+    ids=["list", "string", "number", "null", "cut short", "not UTF-8", "deeply nested", "foreign entries"],
+)
+def test_a_damaged_verification_record_is_ignored_and_rewritten(data_copy, cache, record):
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "mnist-verified.json").write_bytes(record)
+    (_, t_train), _ = load_mnist()
+    assert t_train[0] == 5
+    import json
+
+    written = json.loads((cache / "mnist-verified.json").read_text(encoding="utf-8"))
+    assert isinstance(written, dict)
+    assert {str((data_copy / name).resolve()) for name in NAMES.values()} <= set(written)
+
+
+class Trickle:
+    """An HTTP response that sends one byte every few milliseconds, forever."""
+
+    headers = {"Content-Length": str(10**9)}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, n):
+        import time as _time
+
+        _time.sleep(0.01)
+        return b"x"
+
+
+def test_a_trickling_mirror_runs_into_the_deadline(tmp_path, monkeypatch):
+    import time as _time
+    import urllib.request
+
+    opened = []
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: opened.append(timeout) or Trickle())
+    monkeypatch.setattr(mnist, "DOWNLOAD_DEADLINE", 0.3)
+    start = _time.monotonic()
+    with pytest.raises(TimeoutError, match=r"not complete after 0\.3 s"):
+        mnist._fetch("https://mirror.invalid/x.gz", tmp_path / "x.gz")
+    assert _time.monotonic() - start < 5
+    assert opened == [mnist.READ_TIMEOUT], "each read has its own timeout too"
+
+
+def test_a_download_past_its_deadline_fails_the_load_and_leaves_nothing(no_data_dir, monkeypatch):
+    pytest.importorskip("pooch")
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Trickle())
+    monkeypatch.setattr(mnist, "DOWNLOAD_DEADLINE", 0.05)
+    monkeypatch.setattr(mnist, "MIRRORS", mnist.MIRRORS[:1])
+    with pytest.raises(FileNotFoundError, match="TimeoutError: not complete after") as info:
+        load_mnist()
+    assert "ZERODL_DATA_DIR" in str(info.value)
+    assert not list((no_data_dir / "mnist").iterdir())
+
+
+def test_a_file_deleted_for_a_bad_checksum_is_reported_when_the_download_fails(no_data_dir, monkeypatch):
+    pooch = pytest.importorskip("pooch")
+    folder = no_data_dir / "mnist"
+    folder.mkdir(parents=True)
+    for name in NAMES.values():
+        shutil.copyfile(SHARED / name, folder / name)
+    (folder / NAMES["train_label"]).write_bytes(b"garbage")
+
+    def offline(url, known_hash, fname, path, downloader):
+        raise ConnectionError(f"Failed to resolve host for {url}")
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.warns(RuntimeWarning, match="deleted from the cache"), pytest.raises(FileNotFoundError) as info:
+        load_mnist()
+    message = str(info.value)
+    assert f"{NAMES['train_label']} (the copy in the cache was deleted: " in message
+    assert "has 7 bytes, the original has 28881" in message
+    assert not (folder / NAMES["train_label"]).exists()
+
+
+def test_read_idx_on_a_missing_file_or_a_folder_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.gz: no such file"):
+        read_idx(tmp_path / "nowhere.gz", 2049, (10000,))
+    with pytest.raises(IsADirectoryError, match="is a folder, not an IDX file"):
+        read_idx(tmp_path, 2049, (10000,))

@@ -79,3 +79,32 @@ def test_site_and_repository_urls_are_set():
     assert re.search(r"^edit_uri: edit/main/docs/", text, re.M)
     assert "content.action.edit" in text
     assert (ROOT / "tools" / "theme" / "404.html").is_file()
+
+
+def test_a_site_lacking_pages_is_not_uploaded(workflow):
+    """A check step between the build and the upload fails when a nav page is missing."""
+    build = steps(workflow, "build")
+    make_build = index_of(build, lambda s: s.get("run", "").strip() == "make build")
+    check = index_of(build, lambda s: "literate.sitecheck" in s.get("run", ""))
+    upload = index_of(build, lambda s: s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert make_build < check < upload
+    assert build[check]["run"].split()[-1] == "site"
+
+
+def test_sitecheck_names_every_missing_page(tmp_path, capsys, monkeypatch):
+    from literate import sitecheck
+
+    site = tmp_path / "site"
+    wanted = sitecheck.expected_pages(ROOT)
+    assert {"index.html", "404.html", "01-gradient-descent/index.html", "experiments/lr-sweep/index.html"} <= set(wanted)
+    for page in wanted:
+        (site / page).parent.mkdir(parents=True, exist_ok=True)
+        (site / page).write_text("<html></html>", encoding="utf-8")
+    assert sitecheck.missing_pages(ROOT, site) == []
+    (site / "03-backprop" / "index.html").unlink()
+    (site / "index.html").write_text("", encoding="utf-8")  # empty counts as missing
+    assert sitecheck.missing_pages(ROOT, site) == ["index.html", "03-backprop/index.html"]
+    monkeypatch.chdir(ROOT)
+    assert sitecheck.main([str(site)]) == 1
+    assert sitecheck.main([str(tmp_path / "empty")]) == 1
+    assert "03-backprop/index.html" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from literate.fences import python_blocks
 
 
 def make_project(tmp_path: Path, pages: dict[str, str], nav: list[str] | None = None) -> Path:
-    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs").mkdir(parents=True)
     for name, text in pages.items():
         path = tmp_path / "docs" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,8 +171,8 @@ def test_hand_written_file_is_not_silently_deleted(tmp_path):
 @pytest.mark.parametrize(
     "marker, message",
     [
-        ("#| file: lib/elsewhere.py", "must name a .py file under src/zerodl/"),
-        ("#| file: src/zerodl/notes.txt", "must name a .py file under src/zerodl/"),
+        ("#| file: lib/elsewhere.py", "must name a .py module inside src/zerodl/"),
+        ("#| file: src/zerodl/notes.txt", "must name a .py module inside src/zerodl/"),
         ("#| file: src/zerodl/__init__.py", "__init__.py files are generated"),
     ],
 )
@@ -192,3 +193,112 @@ def test_exporting_page_outside_the_nav_is_refused(tmp_path):
     root = make_project(tmp_path, {"one.md": CH1, "loose.md": CH2}, nav=["one.md"])
     with pytest.raises(tangle.TangleError, match="docs/loose.md exports code but is not in the nav"):
         tangle.write(root)
+
+
+# --- export paths, redefinitions, markers and unreadable pages -----------------------------------
+
+
+def one_block(marker: str, body: str = "x = 1") -> dict[str, str]:
+    return {"one.md": f"# One\n\n```python\n{marker}\n{body}\n```\n"}
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "src/zerodl/../../../outside.py",
+        "src/zerodl/../x.py",
+        "/src/zerodl/x.py",
+        "src\\zerodl\\x.py",
+        "src/zerodl/my-module.py",
+        "src/zerodl/sub.dir/x.py",
+    ],
+)
+def test_export_paths_outside_the_package_or_not_modules_are_refused(tmp_path, target):
+    root = make_project(tmp_path / "project", one_block(f"#| file: {target}"))
+    with pytest.raises(tangle.TangleError, match=r"docs/one\.md:3: .*must name a \.py module inside src/zerodl/"):
+        tangle.write(root)
+    assert not (tmp_path / "outside.py").exists() and not (root / "src").exists(), "nothing was written"
+
+
+def test_an_export_through_a_symlink_out_of_the_package_is_refused(tmp_path):
+    root = make_project(tmp_path / "project", one_block("#| file: src/zerodl/linked/x.py"))
+    (tmp_path / "elsewhere").mkdir()
+    (root / "src" / "zerodl").mkdir(parents=True)
+    (root / "src" / "zerodl" / "linked").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(tangle.TangleError, match="through a symbolic link"):
+        tangle.write(root)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_spellings_of_one_module_are_one_module(tmp_path):
+    """`src/zerodl//a.py` and `./src/zerodl/a.py` add to src/zerodl/a.py; neither replaces it."""
+    pages = {
+        "one.md": "# One\n\n```python\n#| file: src/zerodl/a.py\ndef first():\n    pass\n```\n",
+        "two.md": "# Two\n\n```python\n#| file: src/zerodl//a.py\ndef second():\n    pass\n```\n",
+        "three.md": "# Three\n\n```python\n#| file: ./src/zerodl/./a.py\ndef third():\n    pass\n```\n",
+    }
+    root = make_project(tmp_path, pages)
+    tangle.write(root)
+    assert sorted(p.name for p in (root / "src/zerodl").glob("*.py")) == ["__init__.py", "a.py"]
+    assert '__all__ = ["first", "second", "third"]' in (root / "src/zerodl/a.py").read_text()
+
+
+def test_a_later_chapter_may_not_redefine_an_exported_name(tmp_path):
+    pages = {
+        "one.md": "# One\n\n```python\n#| file: src/zerodl/opt.py\nclass SGD:\n    pass\n```\n",
+        "two.md": "# Two\n\n```python\n#| file: src/zerodl//opt.py\nclass SGD:\n    lr = 2\n```\n",
+    }
+    root = make_project(tmp_path, pages)
+    with pytest.raises(tangle.TangleError, match=r"docs/two\.md:3: SGD is already exported to src/zerodl/opt\.py by docs/one\.md:3"):
+        tangle.write(root)
+
+
+@pytest.mark.parametrize(
+    "first_lines, line",
+    [
+        ("#| File: src/zerodl/a.py", 4),
+        ("# | file: src/zerodl/a.py", 4),
+        ("#|file : src/zerodl/a.py", 4),
+        ("#| file: src/zerodl/a b.py", 4),
+        ("import numpy as np\n#| file: src/zerodl/a.py", 5),
+        ("\n#| file: src/zerodl/a.py", 5),
+    ],
+)
+def test_a_misspelt_or_misplaced_export_marker_is_an_error(tmp_path, first_lines, line):
+    root = make_project(tmp_path, one_block(first_lines))
+    with pytest.raises(tangle.TangleError, match=rf"docs/one\.md, line {line}: (misspelt )?export marker"):
+        tangle.write(root)
+    assert not (root / "src").exists()
+
+
+BAD_PAGES = {
+    "an unterminated fence": (b"# One\n\n```python\nx = 1\n", "line 3: code fence ```python is never closed"),
+    "a BOM": (b"\xef\xbb\xbf# One\n", "line 1: the file starts with a byte order mark"),
+    "bytes that are not UTF-8": (b"# One\n\ncaf\xe9\n", "line 3: byte 0xe9 is not UTF-8"),
+    "a tab-indented fence": (b"# One\n\n!!! note\n\n\t```python\n\tx = 1\n\t```\n", "line 5: a code fence indented with a tab"),
+}
+
+
+@pytest.mark.parametrize("problem", list(BAD_PAGES))
+def test_unreadable_pages_name_file_and_line_in_the_tangle(tmp_path, problem):
+    data, message = BAD_PAGES[problem]
+    root = make_project(tmp_path, {"one.md": "# placeholder\n"})
+    (root / "docs" / "one.md").write_bytes(data)
+    with pytest.raises(tangle.TangleError, match=re.escape(f"docs/one.md, {message}")):
+        tangle.write(root)
+    assert tangle.main(["--root", str(root)]) == 2
+
+
+@pytest.mark.parametrize("problem", list(BAD_PAGES))
+def test_unreadable_pages_name_file_and_line_in_the_build(tmp_path, problem):
+    from types import SimpleNamespace
+
+    import hooks
+    from mkdocs.exceptions import PluginError
+
+    data, message = BAD_PAGES[problem]
+    (tmp_path / "one.md").write_bytes(data)
+    page = SimpleNamespace(src_uri="one.md", abs_src_path=str(tmp_path / "one.md"))
+    files = SimpleNamespace(documentation_pages=lambda: [page])
+    with pytest.raises(PluginError, match=re.escape(f"docs/one.md, {message}")):
+        hooks.on_files(files, None)

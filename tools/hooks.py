@@ -21,10 +21,12 @@ Declared in mkdocs.yml as ``hooks: [tools/hooks.py]``.
 from __future__ import annotations
 
 import html
+import importlib.util
 import os
 import posixpath
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -32,7 +34,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils.meta import get_data
 
 from literate.execute import BlockError, Output, cache_dir, prefetch, run_page, shutdown
-from literate.fences import Block, python_blocks
+from literate.fences import Block, FenceError, python_blocks, read_page
 from literate.svg import compact_svg
 from literate.notebooks import (
     NotebookPageError,
@@ -52,6 +54,7 @@ def on_config(config):
     # Notebook kernels started by mkdocs-jupyter use one BLAS thread, like the
     # chapters' own execution (see literate.execute).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _use_checkout_package(_root)
     _pin_build_date(_root)
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
@@ -61,6 +64,30 @@ def on_config(config):
         else:
             jupyter.config["cache_dir"] = str(directory.parent / "mkdocs-jupyter" / package_fingerprint(_root))
     return config
+
+
+def _use_checkout_package(root: Path) -> None:
+    """Notebook kernels import this checkout's ``src/zerodl``, the package the caches hash.
+
+    (Chapter pages run in workers that do the same, see ``literate.execute``.)
+    Warns when this Python would import another ``zerodl`` (an editable install
+    of another checkout, say): its code is not what the site shows.
+    """
+    src = str(root / "src")
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if not paths or paths[0] != src:
+        os.environ["PYTHONPATH"] = os.pathsep.join([src, *paths])
+    try:
+        spec = importlib.util.find_spec("zerodl")
+    except (ImportError, ValueError):
+        spec = None
+    origin = Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
+    if origin is not None and origin != (root / "src" / "zerodl").resolve():
+        print(
+            f"literate: this Python imports zerodl from {origin}, not from this checkout's src/zerodl; "
+            "the build runs the checkout's package (pip install -e . here to make them agree)",
+            file=sys.stderr,
+        )
 
 
 def _pin_build_date(root: Path) -> None:
@@ -87,8 +114,14 @@ def on_files(files, config):
     for file in files.documentation_pages():
         if file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES) or not file.abs_src_path:
             continue
-        markdown, meta = get_data(Path(file.abs_src_path).read_text(encoding="utf-8-sig"))
-        blocks = python_blocks(markdown)
+        name = f"docs/{file.src_uri}"
+        try:  # fence problems (and a BOM, bytes that are not UTF-8) fail the build, naming the line
+            text = read_page(Path(file.abs_src_path), name)
+            python_blocks(text, name)
+            markdown, meta = get_data(text)
+            blocks = python_blocks(markdown, name)
+        except FenceError as exc:
+            raise PluginError(str(exc)) from None
         if blocks and meta.get("execute", True):
             pages.append((file.src_uri, blocks))
     prefetch(pages, _root)
@@ -106,10 +139,13 @@ def on_build_error(error):
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri.endswith(NOTEBOOK_PAGE_SUFFIXES):
         return markdown  # rendered and executed by mkdocs-jupyter; see on_page_content
-    blocks = python_blocks(markdown)
+    src = page.file.src_uri
+    try:
+        blocks = python_blocks(markdown, f"docs/{src}")
+    except FenceError as exc:
+        raise PluginError(str(exc)) from None
     if not blocks:
         return markdown
-    src = page.file.src_uri
     stem = src[: -len(".md")]
     here = posixpath.dirname(src)
     if page.meta.get("execute", True):
@@ -178,7 +214,7 @@ def _text_output(out: Output) -> list[str]:
     rendered: list[str] = []
     for is_table, part in _split_tables(out.data.rstrip("\n").split("\n")):
         if is_table:
-            rendered += ["", *part, ""]
+            rendered += ["", *(_table_text(line) for line in part), ""]
             continue
         while part and not part[0].strip():
             part = part[1:]
@@ -214,6 +250,44 @@ def _split_tables(lines: list[str]) -> list[tuple[bool, list[str]]]:
     if text:
         parts.append((False, text))
     return parts
+
+
+# In a printed table, inline code and math stay as they are: Markdown escapes
+# the text of a code span and arithmatex the text of math. Everything else is
+# text: HTML is escaped, and Markdown's link, image and attribute syntax
+# ([..](..), ![..](..), {: onclick=..}) is backslash-escaped, so that a cell
+# (a value read from a file, say) can neither run script nor load anything.
+_TABLE_CODE = re.compile(r"(?<![\\`])(`+)(?!`).+?(?<!`)\1(?!`)")
+_TABLE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])(?:\\.|[^\\$])+?(?<![\s\\])\$(?![\d$])")
+_TABLE_PLAIN = re.compile(r"[\\`\[\]{}<>&*_$]")  # not ( ): \( \) would open math
+_MATH_UNSAFE = re.compile(r"[<>&\"'`|]")
+
+
+def _table_text(line: str) -> str:
+    """A printed table line with every cell made plain text (inline code and math kept)."""
+    out, i = [], 0
+    while i < len(line):
+        code, math = _TABLE_CODE.search(line, i), _TABLE_MATH.search(line, i)
+        # (a span the table extension might split, or math with HTML in it, is text)
+        spans = [m for m in (code, math) if m is not None and "|" not in m.group()]
+        spans = [m for m in spans if m is code or not _MATH_UNSAFE.search(m.group())]
+        span = min(spans, key=lambda m: m.start(), default=None)
+        end = span.start() if span is not None else len(line)
+        out.append(_plain(line[i:end]))
+        if span is None:
+            break
+        out.append(span.group())
+        i = span.end()
+    return "".join(out)
+
+
+def _plain(text: str) -> str:
+    """``text`` as Markdown that renders as exactly these characters (``|`` still splits cells)."""
+    def one(m: re.Match) -> str:
+        c = m.group()
+        return {"<": "&lt;", ">": "&gt;", "&": "&amp;", "$": "&#36;"}.get(c, "\\" + c)
+
+    return _TABLE_PLAIN.sub(one, text)
 
 
 def _escape(text: str) -> str:

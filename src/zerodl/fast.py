@@ -58,22 +58,37 @@ class FastMultiLayerNet:
             self._douts = [np.empty((batch_size, n), dtype=self.dtype) for n in widths]
         return self._outs, self._douts
 
-    def _check_batch(self, x, t):
-        x, t = np.asarray(x), np.asarray(t)
+    def _check_x(self, x):
+        x = np.asarray(x)
         n_in = self.params["W1"].shape[0]
         if x.ndim != 2 or x.shape[1] != n_in:
             raise ValueError(f"x must have shape (batch_size, {n_in}); got {x.shape}")
+        if len(x) == 0:
+            raise ValueError("x is an empty batch (0 rows); a batch needs at least one example")
+        return x
+
+    def _check_labels(self, t, n):
+        """``t`` as integer labels for ``n`` rows, each in 0 .. classes - 1."""
+        t = np.asarray(t)
+        if t.shape != (n,) or not np.issubdtype(t.dtype, np.integer):
+            raise ValueError(
+                f"t must hold one integer label per row of x, shape ({n},); got {t.dtype} array "
+                f"of shape {t.shape} (for one-hot rows pass t.argmax(axis=1), for a column t.ravel())"
+            )
+        classes = self.params[f"W{self.layer_num}"].shape[1]
+        low, high = t.min(), t.max()
+        if low < 0 or high >= classes:  # a negative label would silently pick a class from the end
+            raise ValueError(f"labels must be 0 .. {classes - 1} (the network has {classes} classes); t has {low} .. {high}")
+        return t
+
+    def _check_batch(self, x, t):
+        x = self._check_x(x)
         if x.dtype != self.dtype:
             raise TypeError(
                 f"x is {x.dtype} but the network is {self.dtype}: convert the data once before training, "
                 f"e.g. x_train = x_train.astype(np.{self.dtype.name}), not in every step"
             )
-        if t.shape != (len(x),) or not np.issubdtype(t.dtype, np.integer):
-            raise ValueError(
-                f"t must hold one integer label per row of x, shape ({len(x)},); got {t.dtype} array "
-                f"of shape {t.shape} (for one-hot rows pass t.argmax(axis=1))"
-            )
-        return x, t
+        return x, self._check_labels(t, len(x))
 
     def gradient(self, x, t):
         """Gradients of the mean cross-entropy loss, written into ``self.grads`` (returned)."""
@@ -115,7 +130,7 @@ class FastMultiLayerNet:
 
     def predict(self, x):
         """Scores (before softmax) for ``x``, any number of rows (allocates; for evaluation)."""
-        h = np.asarray(x, dtype=self.dtype)
+        h = self._check_x(x).astype(self.dtype, copy=False)
         for i in range(1, self.layer_num + 1):
             h = h @ self.params[f"W{i}"] + self.params[f"b{i}"]
             if i < self.layer_num:
@@ -123,8 +138,14 @@ class FastMultiLayerNet:
         return h
 
     def accuracy(self, x, t):
-        """Fraction of ``x`` classified as the integer labels ``t``."""
-        return float(np.mean(np.argmax(self.predict(x), axis=1) == np.asarray(t)))
+        """Fraction of ``x`` classified as ``t`` (integer labels, or one-hot rows as in the book)."""
+        x, t = self._check_x(x), np.asarray(t)
+        if t.ndim == 2 and t.shape[1] == self.params[f"W{self.layer_num}"].shape[1]:
+            if not (np.isin(t, (0, 1)).all() and (t.sum(axis=1) == 1).all()):
+                raise ValueError("one-hot t must have exactly one 1 (and zeros) in every row")
+            t = t.argmax(axis=1)
+        t = self._check_labels(t, len(x))
+        return float(np.mean(np.argmax(self.predict(x), axis=1) == t))
 
 
 from concurrent.futures import ThreadPoolExecutor
@@ -151,6 +172,7 @@ class FastAdam(Adam):
 
     def update(self, params, grads):
         check_update_args(params, grads)
+        self._check_in_place(params, grads)  # everything, before anything changes
         self.iter += 1
         for key, param in params.items():
             m, v = state_for(self.m, key, param), state_for(self.v, key, param)
@@ -162,6 +184,26 @@ class FastAdam(Adam):
                 self._update_part(lr_t, *arrays)
             else:
                 self._update_in_threads(lr_t, arrays)
+
+    def _check_in_place(self, params, grads):
+        """Refuse, before any array or count changes, what would stop the update half-way."""
+        for key, param in params.items():
+            grad = grads[key]
+            if not param.flags.writeable:
+                raise ValueError(f"params[{key!r}] is read-only; the update writes into it (pass a writable array)")
+            if not isinstance(grad, np.ndarray) or grad.dtype.kind not in "fiu":
+                raise TypeError(
+                    f"grads[{key!r}] must be a NumPy array of real numbers; "
+                    f"got {type(grad).__name__} of dtype {getattr(grad, 'dtype', None)}"
+                )
+            for state in (self.m, self.v, self.work_a, self.work_b):
+                old = state.get(key)
+                if old is not None and (old.shape != param.shape or old.dtype != param.dtype):
+                    raise ValueError(
+                        f"params[{key!r}] is {param.dtype} of shape {param.shape}, but this optimizer's state "
+                        f"for it is {old.dtype} of shape {old.shape}: the parameter was replaced; "
+                        "create a new FastAdam for the new network"
+                    )
 
     def _update_part(self, lr_t, grad, m, v, a, b, param):
         np.subtract(grad, m, out=a)  # m += (1 - beta1) * (grad - m)

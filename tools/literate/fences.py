@@ -12,15 +12,45 @@ The rules match what pytest-codeblocks collects, so that the three consumers
 
 Fences with any other info string are skipped as a whole, so a ```python line
 shown inside a ````markdown example is not taken for code.
+
+What the three consumers would read differently, or a writer surely did not
+mean, is an error naming the line (:class:`FenceError`): a fence that is never
+closed, a fence indented with a tab, an export marker that is misspelt
+(``#| File:``, ``# | file:``) or not on the block's first line; and
+(:func:`read_page`) a file that is not UTF-8 or starts with a byte order mark.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 FILE_MARKER = re.compile(r"^#\|\s*file:\s*(?P<path>\S+)\s*$")
+_LOOKS_LIKE_MARKER = re.compile(r"^\s*#\s*\|\s*file\s*:", re.IGNORECASE)
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,})(?P<info>[^`]*)$")
+_TAB_FENCE = re.compile(r"^ *\t[ \t]*(`{3,}|~{3,})")
+MARKER_HELP = "write exactly '#| file: src/zerodl/<module>.py' as the block's first line"
+
+
+class FenceError(ValueError):
+    """A Markdown file whose code blocks cannot be read unambiguously (the message names the line)."""
+
+
+def read_page(path: Path, name: str | None = None) -> str:
+    """The text of a Markdown file, which must be UTF-8 without a byte order mark."""
+    name = name or str(path)
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        raise FenceError(f"{name}, line 1: the file starts with a byte order mark (BOM); save it as UTF-8 without BOM")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FenceError(
+            f"{name}, line {line}: byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -47,9 +77,18 @@ class Block:
         return self.code.split("\n", 1)[1] if "\n" in self.code else ""
 
 
-def python_blocks(text: str) -> list[Block]:
-    """Return the plain ```python blocks of ``text`` in order."""
+def python_blocks(text: str, name: str | None = None) -> list[Block]:
+    """Return the plain ```python blocks of ``text`` in order.
+
+    ``name`` (the file's path) prefixes the line in error messages.
+    """
+    where = f"{name}, " if name else ""
+    if text.startswith("\ufeff"):
+        raise FenceError(f"{where}line 1: the text starts with a byte order mark (BOM); save it as UTF-8 without BOM")
     lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        if _TAB_FENCE.match(line):
+            raise FenceError(f"{where}line {number}: a code fence indented with a tab; indent it with spaces")
     blocks: list[Block] = []
     i = 0
     while i < len(lines):
@@ -62,12 +101,19 @@ def python_blocks(text: str) -> list[Block]:
         while j < len(lines) and not lines[j].lstrip().startswith(ticks):
             j += 1
         if j == len(lines):
-            raise ValueError(f"line {i + 1}: code fence {ticks}{info} is never closed")
+            raise FenceError(f"{where}line {i + 1}: code fence {ticks}{info} is never closed")
         if info == "python":
             body = [_dedent(line, len(indent)) for line in lines[i + 1 : j]]
             code = "\n".join(body) + "\n" if body else ""
             first = body[0] if body else ""
             marker = FILE_MARKER.match(first.strip())
+            if marker is None and _LOOKS_LIKE_MARKER.match(first):
+                raise FenceError(f"{where}line {i + 2}: misspelt export marker {first.strip()!r}; {MARKER_HELP}")
+            for k, line in enumerate(body[1:], i + 3):
+                if _LOOKS_LIKE_MARKER.match(line):
+                    raise FenceError(
+                        f"{where}line {k}: export marker {line.strip()!r} is not on the block's first line; {MARKER_HELP}"
+                    )
             blocks.append(
                 Block(i, j, indent, ticks, code, marker.group("path") if marker else None)
             )

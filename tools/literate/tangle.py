@@ -18,13 +18,14 @@ import argparse
 import ast
 import difflib
 import os
+import posixpath
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from literate.atomic import atomic_write
 from literate.config import nav_pages
-from literate.fences import python_blocks
+from literate.fences import FenceError, python_blocks, read_page
 
 PACKAGE = "src/zerodl"
 HEADER = "# Generated from {sources} by tools/literate/tangle.py.\n# Do not edit: change the chapter(s) and run `make tangle`.\n"
@@ -49,15 +50,11 @@ def collect(root: Path) -> dict[str, Module]:
     modules: dict[str, Module] = {}
     for page in order:
         source = f"docs/{page}"
-        for block in python_blocks((docs / page).read_text(encoding="utf-8")):
+        for block in _blocks(docs / page, source):
             if block.target is None:
                 continue
             where = f"{source}:{block.lineno}"
-            target = block.target
-            if not (target.startswith(PACKAGE + "/") and target.endswith(".py")):
-                raise TangleError(f"{where}: '#| file: {target}' must name a .py file under {PACKAGE}/")
-            if target.endswith("/__init__.py"):
-                raise TangleError(f"{where}: __init__.py files are generated; export to a module instead")
+            target = export_path(root, block.target, where)
             module = modules.setdefault(target, Module(target))
             if source not in module.sources:
                 module.sources.append(source)
@@ -66,13 +63,46 @@ def collect(root: Path) -> dict[str, Module]:
     return modules
 
 
+def _blocks(path: Path, source: str) -> list:
+    """The ```python blocks of a page; unreadable fences are a TangleError naming file and line."""
+    try:
+        return python_blocks(read_page(path, source), source)
+    except FenceError as exc:
+        raise TangleError(str(exc)) from None
+
+
+def export_path(root: Path, target: str, where: str) -> str:
+    """The module a ``#| file:`` marker names, spelt one way (``src/zerodl/x.py``).
+
+    Normalised (``//``, ``./`` and ``..`` resolved), it must be a ``.py`` file
+    inside ``src/zerodl/`` whose folders and name are Python identifiers, and it
+    must stay inside ``src/zerodl/`` once symbolic links are resolved.
+    """
+    refuse = f"{where}: '#| file: {target}' must name a .py module inside {PACKAGE}/ (e.g. {PACKAGE}/layers.py)"
+    if "\\" in target or os.path.isabs(target) or target.startswith("/"):
+        raise TangleError(refuse)
+    path = posixpath.normpath(target)
+    if not (path.startswith(PACKAGE + "/") and path.endswith(".py")):
+        raise TangleError(refuse)
+    parts = path[len(PACKAGE) + 1 : -len(".py")].split("/")
+    if not all(part.isidentifier() for part in parts):
+        raise TangleError(f"{refuse}; every folder and the file name must be a Python identifier")
+    if path.endswith("/__init__.py"):
+        raise TangleError(f"{where}: __init__.py files are generated; export to a module instead")
+    package = (root / PACKAGE).resolve()
+    resolved = (root / path).resolve()
+    if resolved != package and package not in resolved.parents:
+        raise TangleError(f"{refuse}; {path} leads to {resolved} through a symbolic link")
+    return path
+
+
 def _refuse_unlisted(root: Path, order: list[str]) -> None:
     listed = set(order)
     for path in sorted((root / "docs").rglob("*.md")):
         rel = path.relative_to(root / "docs").as_posix()
         if rel in listed:
             continue
-        if any(b.target for b in python_blocks(path.read_text(encoding="utf-8"))):
+        if any(b.target for b in _blocks(path, f"docs/{rel}")):
             raise TangleError(
                 f"docs/{rel} exports code but is not in the nav of mkdocs.yml; "
                 "add it to the nav so its place in the reading order is known"
@@ -84,6 +114,7 @@ def render(module: Module) -> str:
     seen_imports: set[str] = set()
     parts: list[str] = []
     public: list[str] = []
+    defined: dict[str, str] = {}  # public name -> where it was defined
     previous = None
     for where, code in module.chunks:
         try:
@@ -99,6 +130,13 @@ def render(module: Module) -> str:
                     drop.update(range(node.lineno - 1, node.end_lineno))
                 seen_imports.add(text)
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                if node.name in defined:
+                    raise TangleError(
+                        f"{where}: {node.name} is already exported to {module.path} by {defined[node.name]}; "
+                        "a later block must not replace it silently. Give it another name, or change "
+                        "the first definition"
+                    )
+                defined[node.name] = where
                 public.append(node.name)
         kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
         chapter = where.rsplit(":", 1)[0]

@@ -10,6 +10,9 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+import urllib.request
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -65,6 +68,10 @@ def read_idx(path, magic, shape):
     length is not what MNIST has. Defined in the MNIST appendix.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not an IDX file; give the path of the .gz file itself")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (mnist_files() gives the paths of the four MNIST files)")
     try:
         with gzip.open(path, "rb") as handle:
             data = handle.read()
@@ -121,7 +128,8 @@ def _writable(folder):
 def _atomic_save(path, save):
     """Call ``save(file)`` on a temp file beside ``path``, then rename it to ``path``."""
     _writable(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # the writer's process id in the name tells a later load whether the writer is gone (_remove_stale)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             save(handle)
@@ -144,7 +152,9 @@ def _check_files(paths, where):
     record_path = cache_dir() / "mnist-verified.json"
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
+        record = None
+    if not isinstance(record, dict):  # missing or damaged: verify again and write a new one
         record = {}
     changed = False
     for key, path in paths.items():
@@ -163,7 +173,7 @@ def _check_files(paths, where):
             continue
         raise ValueError(f"{path}: {problem}. Expected SHA-256 {sha256}. {where}")
     if changed:
-        _atomic_save(record_path, lambda handle: handle.write(json.dumps(record, indent=1).encode()))
+        _save_if_possible(record_path, lambda handle: handle.write(json.dumps(record, indent=1).encode()))
 
 
 def _download(name, sha256, folder):
@@ -176,20 +186,14 @@ def _download(name, sha256, folder):
             "pip install pooch (or pip install 'zerodl[data]'), "
             "or set ZERODL_DATA_DIR to a folder that holds the four MNIST files"
         ) from exc
-    try:
-        import tqdm  # noqa: F401  (pooch draws its progress bar with tqdm)
-
-        progressbar = True
-    except ImportError:
-        progressbar = False
     errors = []
     for base in MIRRORS:
         try:
             fetched = pooch.retrieve(
-                base + name, known_hash=f"sha256:{sha256}", fname=name, path=folder, progressbar=progressbar
+                base + name, known_hash=f"sha256:{sha256}", fname=name, path=folder, downloader=_fetch
             )
             return Path(fetched)
-        except Exception as exc:  # network errors (requests) and checksum mismatches (ValueError)
+        except Exception as exc:  # network errors, the deadline (TimeoutError), checksum mismatches (ValueError)
             errors.append(f"{base + name}: {type(exc).__name__}: {exc}")
     raise ConnectionError("\n  ".join(errors))
 
@@ -219,18 +223,21 @@ def mnist_files():
     paths, failed = {}, []
     for key, (name, sha256, size, _, _) in FILES.items():
         path = folder / name
+        deleted = ""
         try:
             if path.is_file():
                 _check_files({key: path}, "")
                 paths[key] = path
                 continue
-        except ValueError:
+        except ValueError as exc:
             path.unlink()  # a damaged file in our own cache: fetch it again
+            deleted = f" (the copy in the cache was deleted: {exc})"
+            warnings.warn(f"{name}: deleted from the cache, it is downloaded again: {exc}", RuntimeWarning)
         _writable(folder)
         try:
             paths[key] = _download(name, sha256, folder)
         except ConnectionError as exc:
-            failed.append(f"{name}\n  {exc}")
+            failed.append(f"{name}{deleted}\n  {exc}")
     if failed:
         raise FileNotFoundError(
             f"MNIST files missing from {folder} and the download failed:\n"
@@ -240,6 +247,85 @@ def mnist_files():
         )
     _check_files(paths, "")
     return paths
+
+
+DOWNLOAD_DEADLINE = 300.0  # seconds for one file from one mirror
+READ_TIMEOUT = 30.0  # seconds one read from the network may wait
+STALE_AFTER = 3600.0  # seconds after which a temp file no one writes to is left over
+
+
+_warned = set()
+
+
+def _save_if_possible(path, save):
+    """``_atomic_save``, but a cache that cannot be written only gives a warning (once per file)."""
+    try:
+        _atomic_save(path, save)
+    except OSError as exc:
+        if path in _warned:
+            return
+        _warned.add(path)
+        warnings.warn(
+            f"could not write {path} ({exc}); MNIST is loaded anyway, without this cache. "
+            "Set ZERODL_CACHE_DIR to a writable folder to make the next load faster.",
+            RuntimeWarning,
+        )
+
+
+def _writer_is_gone(name):
+    """Whether the process that wrote the temp file ``name`` (``.x.PID.random.tmp``) has ended."""
+    parts = name.split(".")
+    if os.name != "posix" or len(parts) < 5 or not parts[-3].isdigit():
+        return False  # no process id in the name: only its age tells
+    try:
+        os.kill(int(parts[-3]), 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists, owned by someone else
+    return False
+
+
+def _remove_stale():
+    """Delete temp files that a killed load or download left in the cache."""
+    now = time.time()
+    for folder, pattern, limit in (
+        (cache_dir(), ".mnist*.tmp", STALE_AFTER),
+        (cache_dir() / "mnist", "tmp*", DOWNLOAD_DEADLINE),  # pooch's partial downloads
+    ):
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(pattern):
+            try:
+                if path.is_file() and (_writer_is_gone(path.name) or now - path.stat().st_mtime > limit):
+                    path.unlink()
+            except OSError:
+                pass  # gone already, or a read-only cache: nothing to do
+
+
+def _fetch(url, output_file, pooch=None):
+    """Download ``url`` into ``output_file`` (a pooch downloader) within ``DOWNLOAD_DEADLINE``."""
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    with urllib.request.urlopen(url, timeout=READ_TIMEOUT) as response, open(output_file, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        bar = tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1]) if tqdm else None
+        try:
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                out.write(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"not complete after {DOWNLOAD_DEADLINE:g} s ({out.tell()} bytes); "
+                        "the mirror is too slow, try again later"
+                    )
+        finally:
+            if bar is not None:
+                bar.close()
 
 
 def _read_cache(path):
@@ -258,13 +344,14 @@ def _read_cache(path):
 def _load_arrays():
     """The four MNIST arrays as uint8: from the .npz cache, else parsed from the files."""
     cached = cache_dir() / f"mnist-{CACHE_KEY}.npz"
+    _remove_stale()
     if os.environ.get("ZERODL_DATA_DIR"):
         mnist_files()  # the files named by ZERODL_DATA_DIR must exist and be the originals
     arrays = _read_cache(cached)
     if arrays is None:
         paths = mnist_files()
         arrays = {key: read_idx(paths[key], magic, shape) for key, (_, _, _, magic, shape) in FILES.items()}
-        _atomic_save(cached, lambda handle: np.savez(handle, **arrays))
+        _save_if_possible(cached, lambda handle: np.savez(handle, **arrays))
     return arrays
 
 
