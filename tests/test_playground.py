@@ -306,6 +306,29 @@ def test_what_the_page_suggests_trying_holds(playground_page):
     recorder.assert_clean()
 
 
+def test_bad_input_is_explained_and_changes_nothing(playground_page):
+    page, recorder = playground_page
+    root = playground(page)
+    root.locator("[data-pg=reset]").click()
+    before = root.get_attribute("data-paths")
+    for name, text, message in [
+        ("lr-SGD", "-0.1", "正の数"),
+        ("lr-Adam", "", "数を入力"),
+        ("momentum", "1", "0 以上 1 未満"),
+        ("steps", "2.5", "整数"),
+        ("steps", "100000", "整数"),
+    ]:
+        field = root.locator(f"[data-pg={name}]")
+        field.fill(text)
+        error = root.locator(f"#{field.get_attribute('aria-describedby')}")
+        assert message in error.text_content() and error.is_visible(), (name, text)
+        assert field.evaluate("(e) => !e.validity.valid")
+        assert root.get_attribute("data-paths") == before, f"{name} = {text!r} must not change the paths"
+    root.locator("[data-pg=reset]").click()
+    assert root.locator(".pg-error:not(:empty)").count() == 0
+    recorder.assert_clean()
+
+
 # --- mouse, touch, keyboard, labels -----------------------------------------------------
 
 SCREEN_POINT = """([x, y]) => {

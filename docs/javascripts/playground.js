@@ -275,7 +275,7 @@
         accept(opt.integer ? Math.round(v) : v, range);
       });
       box.addEventListener("input", () => accept(box.value.trim() === "" ? NaN : Number(box.value), box));
-      controls[name] = { set: show };
+      controls[name] = { set: show, range };
       show(get());
       return el("div", { class: "pg-field" }, el("label", { for: id, text: label }), range, box, err);
     }
@@ -320,8 +320,10 @@
       Object.assign(st.lr, d.lr);
       st.on = new Set(d.on);
       fnSelect.value = st.fn;
-      for (const [k, c] of Object.entries(controls)) c.set(k in st.hyper ? st.hyper[k] : k.startsWith("lr-") ? st.lr[k.slice(3)] : k === "kappa" ? st.kappa : k === "steps" ? st.steps : 0);
-      showStart();
+      controls.kappa.set(st.kappa);
+      controls.steps.set(st.steps);
+      for (const k in st.hyper) controls[k].set(st.hyper[k]);
+      for (const id in st.lr) controls[`lr-${id}`].set(st.lr[id]);
       root.querySelectorAll("[data-pg^='on-']").forEach((c) => { c.checked = st.on.has(c.dataset.pg.slice(3)); });
       root.querySelectorAll(".pg-error").forEach((e) => { e.textContent = ""; });
       root.querySelectorAll("input").forEach((e) => e.setCustomValidity(""));
@@ -366,6 +368,10 @@
       sx = (x) => PAD.l + ((x - x0) / (x1 - x0)) * (W - PAD.l - PAD.r);
       sy = (y) => H - PAD.b - ((y - y0) / (y1 - y0)) * (H - PAD.t - PAD.b);
       kappaField.hidden = st.fn !== "quad";
+      for (const [name, lo, hi] of [["x0", x0, x1], ["y0", y0, y1]]) {
+        Object.assign(controls[name].range, { min: lo, max: hi, step: (hi - lo) / 200 });
+      }
+      showStart();
       gContour.setAttribute("d", contours(fn, st.kappa, sx, sy));
       gAxes.textContent = "";
       const tick = (x, y, text, anchor) => gAxes.append(el("svg:text", { x, y, "text-anchor": anchor, text }));
