@@ -61,7 +61,14 @@ def build_site(dest: Path, cache: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    """The site, built once per session from a cold cache (every block executes)."""
+    """The site, built once per session from a cold cache (every block executes).
+
+    ``ZERODL_TEST_SITE=<dir>`` uses a site already built there instead (quick
+    reruns of the browser tests while working on a page; never in CI).
+    """
+    prebuilt = os.environ.get("ZERODL_TEST_SITE")
+    if prebuilt:
+        return Path(prebuilt)
     base = tmp_path_factory.mktemp("site")
     build_site(base / "site", str(base / "exec-cache"))
     return base / "site"
