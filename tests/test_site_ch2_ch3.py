@@ -44,7 +44,7 @@ def test_exported_blocks_are_titled_with_their_module(site, page):
 
 def test_outputs_the_prose_refers_to_are_on_the_pages(site):
     sgd = html(site, "02-sgd-minibatch")
-    assert "差の標準偏差は 1/" in sgd and "テスト正解率" in sgd
+    assert "差の標準偏差は 1/" in sgd and "検証データの認識精度" in sgd
     backprop = html(site, "03-backprop")
     assert backprop.count("相対誤差 9.000000") == 6  # N - 1 for every parameter, N = 10
     assert "20 ステップ後のパラメータの差の最大値" in backprop
