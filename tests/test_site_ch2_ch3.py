@@ -12,8 +12,9 @@ import pytest
 pytestmark = pytest.mark.build
 
 PAGES = {  # page: (figures, exported files shown as block titles)
-    "02-sgd-minibatch": (2, {"src/zerodl/functions.py": 1, "src/zerodl/optimizers.py": 2}),
-    "03-backprop": (1, {"src/zerodl/functions.py": 2, "src/zerodl/layers.py": 3, "src/zerodl/network.py": 1}),
+    "02-sgd-minibatch": (2, {"src/zerodl/functions.py": 2, "src/zerodl/optimizers.py": 2}),
+    # chapter 3: four computational graphs and the experiment
+    "03-backprop": (5, {"src/zerodl/functions.py": 2, "src/zerodl/layers.py": 4, "src/zerodl/network.py": 2}),
     "appendix-mnist": (1, {"src/zerodl/datasets/mnist.py": 5}),
 }
 

@@ -72,6 +72,8 @@ class MultiLayerNet:
 
     def predict(self, x):
         """Scores (before softmax) for the inputs ``x``."""
+        if len(x) == 0:
+            raise ValueError(f"MultiLayerNet.predict: needs a non-empty batch; got x of shape {np.shape(x)}")
         for layer in self.layers.values():
             x = layer.forward(x)
         return x
