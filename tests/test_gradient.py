@@ -97,3 +97,15 @@ def test_gradient_descent_leaves_init_x_alone_and_accepts_integers():
     x = gradient_descent(square, init, lr=0.1, step_num=20)
     np.testing.assert_array_equal(init, [-3, 4])
     assert np.linalg.norm(x) == pytest.approx(5 * 0.8**20, rel=1e-6)
+
+
+def test_chapter_1_exercise_2_what_remains_after_100_steps():
+    """x0 <- (1 - lr/10) x0 on x0**2/20: 7 * 0.91**100 = 5.6e-4 remains at lr 0.9 (the chapter quotes it)."""
+    from zerodl.gradient import gradient_descent
+
+    x = gradient_descent(lambda v: v[0] ** 2 / 20 + v[1] ** 2, np.array([-7.0, 2.0]), lr=0.9, step_num=100)
+    remaining = 7.0
+    for _ in range(100):
+        remaining *= 1 - 0.9 / 10
+    assert abs(x[0]) == pytest.approx(remaining, rel=1e-4)
+    assert 5.55e-4 < remaining < 5.65e-4

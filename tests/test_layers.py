@@ -302,3 +302,123 @@ def test_weight_decay_loss_and_gradient(lam):
     numerical = net.numerical_gradient(x, t)
     for key, grad in net.gradient(x, t).items():
         np.testing.assert_allclose(grad, numerical[key], rtol=1e-5, atol=1e-8, err_msg=key)
+
+
+# --- computational-graph layers (the book's ch05/layer_naive.py semantics) ----
+
+
+def test_mul_and_add_layers_against_central_differences(rng):
+    from zerodl.layers import AddLayer, MulLayer
+
+    x, y, dout = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    for layer, f in ((MulLayer(), lambda a, b: a * b), (AddLayer(), lambda a, b: a + b)):
+        out = layer.forward(x, y)
+        np.testing.assert_array_equal(out, f(x, y))
+        dx, dy = layer.backward(dout)
+        xx, yy = x.copy(), y.copy()
+        np.testing.assert_allclose(dx, central_difference(lambda: np.sum(f(xx, y) * dout), xx), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(dy, central_difference(lambda: np.sum(f(x, yy) * dout), yy), rtol=1e-7, atol=1e-9)
+
+
+def test_apple_example_by_hand():
+    """The book's 5.4.1 numbers, written out: d(price)/d(apple) = num * tax, and so on."""
+    from zerodl.layers import MulLayer
+
+    apple, num, tax = 100.0, 2.0, 1.1
+    mul_apple, mul_tax = MulLayer(), MulLayer()
+    price = mul_tax.forward(mul_apple.forward(apple, num), tax)
+    dapple_price, dtax = mul_tax.backward(1.0)
+    dapple, dnum = mul_apple.backward(dapple_price)
+    assert price == pytest.approx(apple * num * tax)
+    assert (dapple, dnum, dtax) == pytest.approx((num * tax, apple * tax, apple * num))
+
+
+# --- malformed labels and arguments: a ValueError that names the problem -------
+
+Y3 = softmax(np.array([[0.3, 2.9, 4.0], [2.0, 0.1, -1.0]]))
+BAD_LABELS = [
+    (np.array([[2], [0]]), r"shape \(2, 1\).*reshape"),
+    (np.array([2, 0, 1]), r"shape \(3,\)"),
+    (np.array([2, -1]), r"0 \.\.\. 2; got -1"),
+    (np.array([2, 3]), r"0 \.\.\. 2; got 3"),
+    (np.array([[0, 0, 1], [0, 0, 0]]), r"one-hot.*row 1"),
+    (np.array([[0, 0, 1], [1, 1, 0]]), r"one-hot.*row 1"),
+    (np.array([[0, 0, 1], [0.5, 0.5, 0]]), r"one-hot.*row 1"),
+    (np.array([2.0, 0.0]), "integer dtype"),
+]
+
+
+@pytest.mark.parametrize("t, match", BAD_LABELS)
+def test_cross_entropy_error_refuses_malformed_labels(t, match):
+    with pytest.raises(ValueError, match="cross_entropy_error: .*" + match):
+        cross_entropy_error(Y3, t)
+
+
+@pytest.mark.parametrize("t, match", BAD_LABELS)
+def test_softmax_with_loss_refuses_malformed_labels(t, match):
+    with pytest.raises(ValueError, match="SoftmaxWithLoss.forward: .*" + match):
+        SoftmaxWithLoss().forward(np.log(Y3), t)
+
+
+@pytest.mark.parametrize("t, match", BAD_LABELS)
+def test_network_loss_gradient_accuracy_refuse_malformed_labels(t, match):
+    np.random.seed(8)
+    net = MultiLayerNet(4, [5], 3)
+    x = np.random.randn(2, 4)
+    for call in (net.loss, net.gradient):
+        with pytest.raises(ValueError, match="SoftmaxWithLoss.forward: .*" + match):
+            call(x, t)
+    with pytest.raises(ValueError, match="MultiLayerNet.accuracy: .*" + match):
+        net.accuracy(x, t)
+
+
+def test_empty_batches_are_refused():
+    empty = np.zeros(0, dtype=np.int64)
+    with pytest.raises(ValueError, match="non-empty batch"):
+        cross_entropy_error(np.zeros((0, 3)), empty)
+    with pytest.raises(ValueError, match="non-empty batch"):
+        SoftmaxWithLoss().forward(np.zeros((0, 3)), empty)
+    net = MultiLayerNet(4, [5], 3)
+    for call in (net.loss, net.gradient, net.accuracy):
+        with pytest.raises(ValueError, match="non-empty batch"):
+            call(np.zeros((0, 4)), empty)
+
+
+def test_negative_labels_no_longer_wrap():
+    """The book's indexing would read -1 as the last class; the loss must not silently do that."""
+    x = np.array([[0.0, 1.0, 5.0]])
+    assert SoftmaxWithLoss().forward(x, np.array([2])) == pytest.approx(-log_softmax(x)[0, 2])
+    with pytest.raises(ValueError):
+        SoftmaxWithLoss().forward(x, np.array([-1]))
+
+
+def test_valid_labels_still_work_one_hot_and_integer():
+    t = np.array([2, 0])
+    one_hot = np.eye(3)[t]
+    assert cross_entropy_error(Y3, t) == pytest.approx(cross_entropy_error(Y3, one_hot))
+    assert cross_entropy_error(Y3, one_hot.astype(np.float32)) == pytest.approx(cross_entropy_error(Y3, t))
+    net = MultiLayerNet(4, [5], 3)
+    x = np.random.default_rng(8).normal(size=(2, 4))
+    assert net.accuracy(x, t) == net.accuracy(x, one_hot)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"hidden_size_list": None}, "list of hidden layer sizes"),
+        ({"hidden_size_list": 100}, "list of hidden layer sizes"),
+        ({"hidden_size_list": np.int64(100)}, "list of hidden layer sizes"),
+        ({"hidden_size_list": [100, True]}, "positive integers"),
+        ({"dtype": np.int64}, "floating-point"),
+        ({"dtype": int}, "floating-point"),
+    ],
+)
+def test_network_argument_errors_name_the_problem(kwargs, match):
+    args = {"input_size": 4, "hidden_size_list": [5], "output_size": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        MultiLayerNet(**args)
+
+
+def test_network_accepts_float32_and_an_empty_hidden_list():
+    net = MultiLayerNet(4, [], 3, dtype=np.float32)
+    assert list(net.params) == ["W1", "b1"] and net.params["W1"].dtype == np.float32

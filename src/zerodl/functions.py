@@ -1,7 +1,7 @@
 # Generated from docs/02-sgd-minibatch.md, docs/03-backprop.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["softmax", "cross_entropy_error", "sigmoid", "log_softmax"]
+__all__ = ["softmax", "cross_entropy_error", "check_labels", "sigmoid", "log_softmax"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
@@ -33,15 +33,44 @@ def cross_entropy_error(y, t):
     if y.ndim == 1:
         y = y.reshape(1, -1)
         t = t.reshape(1, -1) if t.size == y.size else t.reshape(1)
-    if t.shape == y.shape:
-        t = t.argmax(axis=1)
-    if t.shape != (y.shape[0],) or not np.issubdtype(t.dtype, np.integer):
-        raise ValueError(
-            f"cross_entropy_error: t must be one-hot rows of shape {y.shape} or integer labels "
-            f"of shape ({y.shape[0]},); got {t.dtype} array of shape {t.shape}"
-        )
+    t = check_labels(t, y, "cross_entropy_error")  # integer labels, shape (N,)
     batch_size = y.shape[0]
     return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
+
+
+def check_labels(t, y, where):
+    """Integer labels of shape (N,) for the targets ``t`` of a batch ``y`` of shape (N, classes).
+
+    ``t`` is one-hot rows (``y``'s shape, exactly one 1 per row, the rest 0)
+    or integer labels in 0 ... classes - 1 of shape (N,). Anything else
+    (shape (N, 1), a wrong length, negative or too large labels, rows that
+    are not one-hot, an empty batch) raises ValueError naming the problem;
+    ``where`` names the caller in the message. Defined in chapter 2.
+    """
+    t = np.asarray(t)
+    if y.ndim != 2 or y.shape[0] == 0:
+        raise ValueError(f"{where}: needs a non-empty batch of shape (N, classes); got shape {y.shape}")
+    n, classes = y.shape
+    if t.shape == y.shape:
+        not_one_hot = ~(np.all((t == 0) | (t == 1), axis=1) & (np.sum(t == 1, axis=1) == 1))
+        if np.any(not_one_hot):
+            row = int(np.argmax(not_one_hot))
+            raise ValueError(
+                f"{where}: one-hot targets need exactly one 1 in every row; row {row} is {t[row].tolist()}"
+            )
+        return t.argmax(axis=1)
+    if t.shape != (n,):
+        hint = " (flatten it: t.reshape(-1))" if t.shape == (n, 1) else ""
+        raise ValueError(
+            f"{where}: targets must be integer labels of shape ({n},) or one-hot rows of shape {y.shape}; "
+            f"got shape {t.shape}{hint}"
+        )
+    if not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(f"{where}: integer labels must have an integer dtype; got {t.dtype}")
+    if t.min() < 0 or t.max() >= classes:
+        bad = int(t[(t < 0) | (t >= classes)][0])
+        raise ValueError(f"{where}: labels must be in 0 ... {classes - 1}; got {bad}")
+    return t
 
 
 # --- from docs/03-backprop.md ---

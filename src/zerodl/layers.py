@@ -1,13 +1,44 @@
 # Generated from docs/03-backprop.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
+__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
 
 
 # --- from docs/03-backprop.md ---
+class MulLayer:
+    """Multiplication node z = x * y; backward returns (dout * y, dout * x).
+
+    Defined in chapter 3 (docs/03-backprop.md).
+    """
+
+    def __init__(self):
+        self.x = None
+        self.y = None
+
+    def forward(self, x, y):
+        self.x, self.y = x, y  # backward needs the other input
+        return x * y
+
+    def backward(self, dout):
+        return dout * self.y, dout * self.x
+
+
+class AddLayer:
+    """Addition node z = x + y; backward passes dout to both inputs.
+
+    Defined in chapter 3.
+    """
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, dout):
+        return dout * 1, dout * 1
+
+
 import numpy as np
 
-from zerodl.functions import log_softmax, sigmoid, softmax
+from zerodl.functions import check_labels, log_softmax, sigmoid, softmax
 
 
 class Relu:
@@ -66,8 +97,7 @@ class Affine:
 
     def forward(self, x):
         self.original_x_shape = x.shape
-        # Flatten, and compute in W's dtype: a float32 batch (as load_mnist gives)
-        # times float64 weights would otherwise take NumPy's slow mixed-type path.
+        # Flatten, and cast once to W's dtype (kept for backward, so x.T @ dout does not cast again)
         self.x = x.reshape(x.shape[0], -1).astype(self.W.dtype, copy=False)
         return self.x @ self.W + self.b
 
@@ -93,6 +123,7 @@ class SoftmaxWithLoss:
 
     def forward(self, x, t):
         t = np.asarray(t)
+        check_labels(t, x, "SoftmaxWithLoss.forward")  # shape, range, one-hot rows: see chapter 2
         batch_size = x.shape[0]
         self.t = t
         self.y = softmax(x)

@@ -1,12 +1,13 @@
 # Generated from docs/03-backprop.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["MultiLayerNet"]
+__all__ = ["MultiLayerNet", "check_net_args"]
 
 
 # --- from docs/03-backprop.md ---
 import numpy as np
 
+from zerodl.functions import check_labels
 from zerodl.gradient import numerical_gradient
 from zerodl.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -36,12 +37,9 @@ class MultiLayerNet:
         weight_decay_lambda=0,
         dtype=np.float64,
     ):
+        check_net_args(input_size, hidden_size_list, output_size, activation, dtype)  # defined below
         activations = {"relu": Relu, "sigmoid": Sigmoid}
-        if activation not in activations:
-            raise ValueError(f"activation must be 'relu' or 'sigmoid', got {activation!r}")
         sizes = [input_size, *hidden_size_list, output_size]
-        if not all(isinstance(n, (int, np.integer)) and n > 0 for n in sizes):
-            raise ValueError(f"layer sizes must be positive integers, got {sizes}")
         self.input_size = input_size
         self.hidden_size_list = list(hidden_size_list)
         self.output_size = output_size
@@ -74,6 +72,8 @@ class MultiLayerNet:
 
     def predict(self, x):
         """Scores (before softmax) for the inputs ``x``."""
+        if len(x) == 0:
+            raise ValueError(f"MultiLayerNet.predict: needs a non-empty batch; got x of shape {np.shape(x)}")
         for layer in self.layers.values():
             x = layer.forward(x)
         return x
@@ -89,11 +89,9 @@ class MultiLayerNet:
 
     def accuracy(self, x, t):
         """Fraction of ``x`` classified as ``t`` (integer labels or one-hot rows)."""
-        y = np.argmax(self.predict(x), axis=1)
-        t = np.asarray(t)
-        if t.ndim != 1:
-            t = np.argmax(t, axis=1)
-        return float(np.mean(y == t))
+        scores = self.predict(x)
+        t = check_labels(t, scores, "MultiLayerNet.accuracy")  # integer labels (N,)
+        return float(np.mean(np.argmax(scores, axis=1) == t))
 
     def numerical_gradient(self, x, t):
         """Gradient of the loss for every parameter, by central differences (slow; for checking)."""
@@ -114,3 +112,19 @@ class MultiLayerNet:
             grads[f"W{idx}"] = affine.dW + self.weight_decay_lambda * affine.W if self.weight_decay_lambda else affine.dW
             grads[f"b{idx}"] = affine.db
         return grads
+
+
+def check_net_args(input_size, hidden_size_list, output_size, activation, dtype):
+    """Raise a ValueError naming the problem with MultiLayerNet's arguments. Defined in chapter 3."""
+    if activation not in ("relu", "sigmoid"):
+        raise ValueError(f"activation must be 'relu' or 'sigmoid', got {activation!r}")
+    if hidden_size_list is None or isinstance(hidden_size_list, (str, bytes, int, np.integer)):
+        raise ValueError(
+            "hidden_size_list must be a list of hidden layer sizes, e.g. [100, 100] (or [] for none); "
+            f"got {hidden_size_list!r}"
+        )
+    sizes = [input_size, *hidden_size_list, output_size]
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in sizes):
+        raise ValueError(f"layer sizes must be positive integers, got {sizes}")
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise ValueError(f"dtype must be a floating-point type such as np.float64 or np.float32; got {np.dtype(dtype)}")
