@@ -1,7 +1,7 @@
-# Generated from docs/03-backprop.md by tools/literate/tangle.py.
+# Generated from docs/03-backprop.md, docs/09-batch-norm.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
+__all__ = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "BatchNormalization"]
 
 
 # --- from docs/03-backprop.md ---
@@ -111,3 +111,114 @@ class SoftmaxWithLoss:
             dx = self.y.copy()
             dx[np.arange(batch_size), self.t] -= 1
         return dx * (dout / batch_size)
+
+
+# --- from docs/09-batch-norm.md ---
+class BatchNormalization:
+    """Batch normalization (Ioffe & Szegedy 2015) of every unit over the batch.
+
+    ``forward(x, train_flg=True)`` normalises each column of ``x`` (N, D) with
+    the batch's mean and variance, then scales by ``gamma`` and shifts by
+    ``beta``; it also updates ``running_mean``/``running_var`` with
+    ``momentum``. With ``train_flg=False`` it uses the running statistics
+    instead and changes nothing. Images (N, C, H, W) are reshaped to
+    (N, C*H*W) and back, as the book's layer does. ``backward(dout)`` stores
+    ``dgamma``/``dbeta`` and returns dx. eps is the book's 10e-7.
+    A batch of one in training mode normalises every unit to 0: the output is
+    ``beta`` and dx is 0 (the book's gradient check runs on one sample).
+    Defined in chapter 9 (docs/09-batch-norm.md).
+    """
+
+    eps = 10e-7  # the book's value (= 1e-6)
+
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
+        if np.ndim(gamma) != 1 or np.shape(beta) != np.shape(gamma):
+            raise ValueError(
+                "BatchNormalization: gamma and beta must be 1-D arrays of the same length D "
+                f"(one per unit); got shapes {np.shape(gamma)} and {np.shape(beta)}"
+            )
+        if (running_mean is None) != (running_var is None):
+            raise ValueError("BatchNormalization: give both running_mean and running_var, or neither")
+        self.gamma = gamma  # the network's own arrays: an optimizer updates them in place
+        self.beta = beta
+        self.momentum = momentum
+        self.running_mean = running_mean
+        self.running_var = running_var
+        self.input_shape = None
+        self.batch_size = None
+        self.xc = None  # x - mean         (kept for backward)
+        self.xn = None  # normalised x     (kept for backward)
+        self.std = None  # sqrt(var + eps)  (kept for backward)
+        self.dgamma = None
+        self.dbeta = None
+        self.backward_ready = False  # True only after a training forward
+
+    def forward(self, x, train_flg=True):
+        if not isinstance(train_flg, (bool, np.bool_)):
+            raise TypeError(f"BatchNormalization.forward: train_flg must be True or False, got {train_flg!r}")
+        x2 = self._as_rows(x, "forward: x")
+        if not train_flg:
+            self.backward_ready = False  # an inference forward has nothing to differentiate
+            return self._inference(x2).reshape(x.shape)
+        if self.running_mean is None:
+            self.running_mean = np.zeros(x2.shape[1])
+            self.running_var = np.zeros(x2.shape[1])
+        mean = x2.mean(axis=0)
+        xc = x2 - mean
+        var = np.mean(xc**2, axis=0)
+        std = np.sqrt(var + self.eps)
+        xn = xc / std
+        self.input_shape, self.batch_size = x.shape, x2.shape[0]
+        self.xc, self.xn, self.std = xc, xn, std
+        self.backward_ready = True
+        self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean
+        self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+        return (self.gamma * xn + self.beta).reshape(x.shape)
+
+    def _inference(self, x2):
+        if self.running_mean is None:
+            raise RuntimeError(
+                "BatchNormalization.forward(x, train_flg=False) needs running statistics: "
+                "train first (forward with train_flg=True) or pass running_mean and running_var"
+            )
+        xn = (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps)
+        return self.gamma * xn + self.beta
+
+    def backward(self, dout):
+        if not self.backward_ready:
+            raise RuntimeError(
+                "BatchNormalization.backward: the last forward was not a training forward; "
+                "call forward(x, train_flg=True) right before backward"
+            )
+        if np.shape(dout) != self.input_shape:
+            raise ValueError(
+                f"BatchNormalization.backward: dout has shape {np.shape(dout)}, "
+                f"but the last training forward had input shape {self.input_shape}"
+            )
+        dout = dout.reshape(self.batch_size, -1)
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        dxc = dxn / self.std  # path through xc itself
+        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
+        dvar = 0.5 * dstd / self.std
+        dxc += (2.0 / self.batch_size) * self.xc * dvar  # path through var
+        dmean = np.sum(dxc, axis=0)
+        dx = dxc - dmean / self.batch_size  # path through the mean
+        return dx.reshape(self.input_shape)
+
+    def _as_rows(self, x, what):
+        if not isinstance(x, np.ndarray) or x.ndim not in (2, 4):
+            raise ValueError(
+                f"BatchNormalization.{what} must be a NumPy array of shape (N, D) or (N, C, H, W); "
+                f"got {type(x).__name__} of shape {np.shape(x)}"
+            )
+        x2 = x.reshape(x.shape[0], -1)
+        if x2.shape[1] != np.shape(self.gamma)[0]:
+            raise ValueError(
+                f"BatchNormalization.{what} has {x2.shape[1]} values per sample (shape {x.shape}), "
+                f"but gamma and beta have {np.shape(self.gamma)[0]}: make them one per unit"
+            )
+        if x.shape[0] == 0:
+            raise ValueError("BatchNormalization." + what + " is an empty batch")
+        return x2

@@ -1,7 +1,7 @@
-# Generated from docs/03-backprop.md by tools/literate/tangle.py.
+# Generated from docs/03-backprop.md, docs/09-batch-norm.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["MultiLayerNet"]
+__all__ = ["MultiLayerNet", "MultiLayerNetExtend"]
 
 
 # --- from docs/03-backprop.md ---
@@ -113,4 +113,129 @@ class MultiLayerNet:
             affine = self.layers[f"Affine{idx}"]
             grads[f"W{idx}"] = affine.dW + self.weight_decay_lambda * affine.W if self.weight_decay_lambda else affine.dW
             grads[f"b{idx}"] = affine.db
+        return grads
+
+
+# --- from docs/09-batch-norm.md ---
+from zerodl.layers import BatchNormalization
+
+
+class MultiLayerNetExtend:
+    """MultiLayerNet with optional Batch Normalization and Dropout, as the book's class.
+
+    Hidden layer k is Affine -> BatchNorm (``use_batchnorm``) -> activation ->
+    Dropout (``use_dropout``, ratio ``dropout_ration``: the book's spelling).
+    ``params`` holds ``W1``, ``b1``, ... and, with batch norm, ``gamma1``,
+    ``beta1``, ...; weights are drawn with ``np.random.randn`` in layer order
+    and scaled as in ``MultiLayerNet`` (``weight_init_std``: 'relu'/'he',
+    'sigmoid'/'xavier' or a number). ``weight_decay_lambda`` adds
+    0.5 * lambda * sum(W**2) to the loss and lambda * W to the weights'
+    gradients. ``predict``/``loss`` take ``train_flg`` (False: inference, the
+    running statistics of batch norm, no dropout); ``gradient`` and
+    ``numerical_gradient`` differentiate the training-mode loss.
+    Defined in chapter 9 (docs/09-batch-norm.md); Dropout comes from chapter 10.
+    """
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size_list,
+        output_size,
+        activation="relu",
+        weight_init_std="relu",
+        weight_decay_lambda=0,
+        use_dropout=False,
+        dropout_ration=0.5,
+        use_batchnorm=False,
+    ):
+        activations = {"relu": Relu, "sigmoid": Sigmoid}
+        if activation not in activations:
+            raise ValueError(f"activation must be 'relu' or 'sigmoid', got {activation!r}")
+        sizes = [input_size, *hidden_size_list, output_size]
+        if not all(isinstance(n, (int, np.integer)) and n > 0 for n in sizes):
+            raise ValueError(f"layer sizes must be positive integers, got {sizes}")
+        self.input_size = input_size
+        self.hidden_size_list = list(hidden_size_list)
+        self.output_size = output_size
+        self.hidden_layer_num = len(self.hidden_size_list)
+        self.weight_decay_lambda = weight_decay_lambda
+        self.use_dropout = use_dropout
+        self.use_batchnorm = use_batchnorm
+        self.params = {}
+        for idx in range(1, len(sizes)):  # all weights first, in layer order (the book's draws)
+            scale = MultiLayerNet._init_scale(weight_init_std, sizes[idx - 1])
+            self.params[f"W{idx}"] = scale * np.random.randn(sizes[idx - 1], sizes[idx])
+            self.params[f"b{idx}"] = np.zeros(sizes[idx])
+        if use_dropout:
+            from zerodl.layers import Dropout  # written in chapter 10
+
+        self.layers = {}
+        for idx in range(1, self.hidden_layer_num + 1):
+            self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
+            if use_batchnorm:
+                units = self.hidden_size_list[idx - 1]
+                self.params[f"gamma{idx}"] = np.ones(units)
+                self.params[f"beta{idx}"] = np.zeros(units)
+                self.layers[f"BatchNorm{idx}"] = BatchNormalization(self.params[f"gamma{idx}"], self.params[f"beta{idx}"])
+            self.layers[f"Activation_function{idx}"] = activations[activation]()
+            if use_dropout:
+                self.layers[f"Dropout{idx}"] = Dropout(dropout_ration)
+        idx = self.hidden_layer_num + 1
+        self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x, train_flg=False):
+        """Scores (before softmax); ``train_flg`` goes to the BatchNorm and Dropout layers."""
+        for name, layer in self.layers.items():
+            if name.startswith(("BatchNorm", "Dropout")):
+                x = layer.forward(x, train_flg)
+            else:
+                x = layer.forward(x)
+        return x
+
+    def loss(self, x, t, train_flg=False):
+        """Mean cross-entropy error plus 0.5 * lambda * (sum of W**2 over the weight matrices)."""
+        scores = self.predict(x, train_flg)
+        decay = 0
+        for idx in range(1, self.hidden_layer_num + 2):
+            decay += 0.5 * self.weight_decay_lambda * np.sum(self.params[f"W{idx}"] ** 2)
+        return self.last_layer.forward(scores, t) + decay
+
+    def accuracy(self, x, t):
+        """Fraction of ``x`` classified as ``t`` (labels or one-hot rows), in inference mode."""
+        y = np.argmax(self.predict(x, train_flg=False), axis=1)
+        t = np.asarray(t)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        return float(np.sum(y == t) / float(x.shape[0]))
+
+    def _grad_keys(self):
+        for idx in range(1, self.hidden_layer_num + 2):
+            yield f"W{idx}"
+            yield f"b{idx}"
+            if self.use_batchnorm and idx <= self.hidden_layer_num:
+                yield f"gamma{idx}"
+                yield f"beta{idx}"
+
+    def numerical_gradient(self, x, t):
+        """Gradient of the training-mode loss by central differences (slow; for checking)."""
+        def loss_w(_):
+            return self.loss(x, t, train_flg=True)
+
+        return {key: numerical_gradient(loss_w, self.params[key]) for key in self._grad_keys()}
+
+    def gradient(self, x, t):
+        """Gradient of the training-mode loss for every parameter, by backpropagation."""
+        self.loss(x, t, train_flg=True)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        grads = {}
+        for idx in range(1, self.hidden_layer_num + 2):
+            affine = self.layers[f"Affine{idx}"]
+            grads[f"W{idx}"] = affine.dW + self.weight_decay_lambda * self.params[f"W{idx}"]
+            grads[f"b{idx}"] = affine.db
+            if self.use_batchnorm and idx <= self.hidden_layer_num:
+                batch_norm = self.layers[f"BatchNorm{idx}"]
+                grads[f"gamma{idx}"], grads[f"beta{idx}"] = batch_norm.dgamma, batch_norm.dbeta
         return grads
