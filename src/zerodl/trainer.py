@@ -46,10 +46,10 @@ class Trainer:
                                  "give one label per input")
         if len(x_train) == 0:
             raise ValueError("Trainer: x_train is empty")
-        for name, value in (("epochs", epochs), ("mini_batch_size", mini_batch_size)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < (name == "mini_batch_size"):
-                raise ValueError(f"Trainer: {name} must be a {'positive' if name == 'mini_batch_size' else 'non-negative'} "
-                                 f"integer, got {value!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+            raise ValueError(f"Trainer: epochs must be a non-negative integer, got {epochs!r}")
+        if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, numbers.Integral) or mini_batch_size < 1:
+            raise ValueError(f"Trainer: mini_batch_size must be a positive integer, got {mini_batch_size!r}")
         key = optimizer.lower() if isinstance(optimizer, str) else None
         if key not in OPTIMIZER_CLASSES:
             raise ValueError(f"Trainer: unknown optimizer {optimizer!r}; use one of "
