@@ -1,7 +1,7 @@
-# Generated from docs/03-backprop.md, docs/09-batch-norm.md by tools/literate/tangle.py.
+# Generated from docs/03-backprop.md, docs/09-batch-norm.md, docs/10-regularization.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "BatchNormalization"]
+__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "BatchNormalization", "Dropout"]
 
 
 # --- from docs/03-backprop.md ---
@@ -253,3 +253,38 @@ class BatchNormalization:
         if x.shape[0] == 0:
             raise ValueError("BatchNormalization." + what + " is an empty batch")
         return x2
+
+
+# --- from docs/10-regularization.md ---
+import numbers
+
+
+class Dropout:
+    """Dropout layer with the book's convention (arXiv:1207.0580).
+
+    ``forward(x, train_flg=True)`` keeps each element where
+    ``np.random.rand(*x.shape) > dropout_ratio`` (probability 1 - ratio) and
+    zeroes the rest; with ``train_flg=False`` it returns
+    ``x * (1 - dropout_ratio)``, the expected training output. ``backward``
+    passes the gradient of the kept elements only. ``dropout_ratio`` must be
+    in [0, 1). Defined in chapter 10 (docs/10-regularization.md).
+    """
+
+    def __init__(self, dropout_ratio=0.5):
+        if (isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, numbers.Real)
+                or not 0 <= dropout_ratio < 1):
+            raise ValueError(f"Dropout: dropout_ratio is the fraction of units dropped and must be "
+                             f"in [0, 1), got {dropout_ratio!r}")
+        self.dropout_ratio = dropout_ratio
+        self.mask = None
+
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+            return x * self.mask
+        return x * (1.0 - self.dropout_ratio)
+
+    def backward(self, dout):
+        if self.mask is None:
+            raise RuntimeError("Dropout.backward: call forward(x, train_flg=True) first")
+        return dout * self.mask

@@ -1,7 +1,7 @@
-# Generated from docs/08-weight-init.md by tools/literate/tangle.py.
+# Generated from docs/08-weight-init.md, docs/11-hyperparameters.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["smooth_curve"]
+__all__ = ["smooth_curve", "shuffle_dataset"]
 
 
 # --- from docs/08-weight-init.md ---
@@ -22,3 +22,18 @@ def smooth_curve(x):
     window = np.kaiser(11, 2)
     padded = np.concatenate([x[5:0:-1], x, x[:-6:-1]])
     return np.convolve(padded, window / window.sum(), mode="valid")
+
+
+# --- from docs/11-hyperparameters.md ---
+def shuffle_dataset(x, t):
+    """Shuffle inputs ``x`` and labels ``t`` with one permutation (pairs stay together).
+
+    Draws ``np.random.permutation(len(x))`` once, as the book's
+    ``common/util.py``, so the same seed gives the book's order. ``x`` may have
+    any number of axes (rows, or images (N, C, H, W)). Returns new arrays.
+    Defined in chapter 11 (docs/11-hyperparameters.md).
+    """
+    if len(x) != len(t):
+        raise ValueError(f"shuffle_dataset: x has {len(x)} items but t has {len(t)}; give one label per input")
+    permutation = np.random.permutation(len(x))
+    return x[permutation], t[permutation]

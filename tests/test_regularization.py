@@ -1,0 +1,166 @@
+"""Chapter 10: weight decay (loss and gradient against the formula and a
+central-difference gradient written here) and the Dropout layer (mask
+statistics, the book's random draws, expected output in both modes, inverted
+dropout, backward, bad arguments)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from zerodl.layers import Dropout
+from zerodl.network import MultiLayerNet, MultiLayerNetExtend
+
+
+def central_difference(f, x, h=1e-5):
+    """d f / d x for every element of the float64 array x (f reads x; x is restored)."""
+    grad = np.empty_like(x)
+    flat, out = x.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        keep = flat[i]
+        flat[i] = keep + h
+        up = f()
+        flat[i] = keep - h
+        down = f()
+        flat[i] = keep
+        out[i] = (up - down) / (2 * h)
+    return grad
+
+
+def loss_by_hand(params, n_layers, x, t, lam):
+    """Mean cross-entropy of a ReLU MLP plus 0.5 * lam * sum of squared weights, written out."""
+    h = x
+    for idx in range(1, n_layers + 1):
+        h = h @ params[f"W{idx}"] + params[f"b{idx}"]
+        if idx < n_layers:
+            h = np.maximum(h, 0)
+    h = h - h.max(axis=1, keepdims=True)
+    log_y = h - np.log(np.exp(h).sum(axis=1, keepdims=True))
+    cross_entropy = -log_y[np.arange(len(t)), t].mean()
+    return cross_entropy + 0.5 * lam * sum(np.sum(params[f"W{idx}"] ** 2) for idx in range(1, n_layers + 1))
+
+
+def small_problem(seed=3):
+    rng = np.random.default_rng(seed)
+    return rng, rng.normal(size=(7, 5)), rng.integers(0, 4, size=7)
+
+
+@pytest.mark.parametrize("cls", [MultiLayerNet, MultiLayerNetExtend])
+@pytest.mark.parametrize("lam", [0.0, 0.1, 2.0])
+def test_weight_decay_loss_and_gradient_match_the_formula(cls, lam):
+    rng, x, t = small_problem()
+    np.random.seed(0)
+    net = cls(5, [6, 4], 4, weight_decay_lambda=lam)
+    for key in ("b1", "b2", "b3"):  # biases off zero: no ReLU input exactly on the kink
+        net.params[key][...] = rng.normal(scale=0.2, size=net.params[key].shape)
+    assert np.isclose(net.loss(x, t), loss_by_hand(net.params, 3, x, t, lam), rtol=1e-12)
+
+    grads = net.gradient(x, t)
+    for key, param in net.params.items():
+        numerical = central_difference(lambda: loss_by_hand(net.params, 3, x, t, lam), param)
+        assert np.allclose(grads[key], numerical, rtol=1e-6, atol=1e-8), key
+
+
+def test_weight_decay_adds_lambda_w_to_weights_only():
+    _, x, t = small_problem(4)
+    np.random.seed(1)
+    plain = MultiLayerNet(5, [6], 4)
+    np.random.seed(1)
+    decayed = MultiLayerNet(5, [6], 4, weight_decay_lambda=0.3)
+    g0, g1 = plain.gradient(x, t), decayed.gradient(x, t)
+    for key in ("W1", "W2"):
+        np.testing.assert_allclose(g1[key] - g0[key], 0.3 * decayed.params[key], rtol=1e-12, atol=1e-15)
+    for key in ("b1", "b2"):
+        np.testing.assert_array_equal(g1[key], g0[key])
+
+
+# --- Dropout -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.2, 0.5, 0.9])
+def test_dropout_keeps_each_unit_with_probability_one_minus_ratio(ratio):
+    np.random.seed(10)
+    x = np.ones((300, 400))
+    out = Dropout(ratio).forward(x, train_flg=True)
+    n = out.size
+    kept = np.count_nonzero(out) / n
+    sigma = math.sqrt(ratio * (1 - ratio) / n)
+    assert abs(kept - (1 - ratio)) <= 5 * sigma + 1e-12
+    # rows and columns are not treated differently: every column keeps about the same share
+    assert np.abs(np.count_nonzero(out, axis=0) / 300 - (1 - ratio)).max() <= 5 * math.sqrt(ratio * (1 - ratio) / 300) + 1e-12
+
+
+def test_dropout_draws_the_books_mask():
+    """The book: mask = np.random.rand(*x.shape) > dropout_ratio, one draw per forward."""
+    x = np.random.default_rng(0).normal(size=(4, 3, 5))
+    np.random.seed(42)
+    expected_masks = [np.random.rand(*x.shape) > 0.3 for _ in range(3)]
+    np.random.seed(42)
+    layer = Dropout(0.3)
+    for mask in expected_masks:
+        np.testing.assert_array_equal(layer.forward(x, train_flg=True), x * mask)
+        np.testing.assert_array_equal(layer.mask, mask)
+
+
+def test_dropout_inference_is_the_expected_training_output():
+    x = np.array([[1.5, -2.0, 0.25, 4.0]])
+    ratio = 0.35
+    layer = Dropout(ratio)
+    np.random.seed(5)
+    samples = np.stack([layer.forward(x, train_flg=True) for _ in range(40000)])
+    inference = layer.forward(x, train_flg=False)
+    np.testing.assert_allclose(inference, x * (1 - ratio), rtol=0, atol=1e-15)
+    stderr = np.abs(x) * math.sqrt(ratio * (1 - ratio) / len(samples))
+    assert np.all(np.abs(samples.mean(axis=0) - inference) <= 5 * stderr)
+
+
+def test_inverted_dropout_has_the_same_expectation_rule():
+    """Inverted dropout (x * mask / (1 - p) at training, x at inference) is the book's form divided by (1 - p)."""
+    ratio = 0.5
+    x = np.random.default_rng(1).normal(size=(2, 6))
+    layer = Dropout(ratio)
+    np.random.seed(6)
+    book = np.stack([layer.forward(x, train_flg=True) for _ in range(40000)])
+    np.random.seed(6)
+    masks = np.stack([np.random.rand(*x.shape) > ratio for _ in range(40000)])
+    inverted = x * masks / (1 - ratio)
+    np.testing.assert_allclose(inverted, book / (1 - ratio), rtol=1e-15)
+    stderr = np.abs(x) * math.sqrt(ratio * (1 - ratio) / len(masks)) / (1 - ratio)
+    assert np.all(np.abs(inverted.mean(axis=0) - x) <= 5 * stderr)
+    assert np.all(np.abs(book.mean(axis=0) - layer.forward(x, train_flg=False)) <= 5 * stderr * (1 - ratio))
+
+
+def test_dropout_backward_passes_only_kept_units():
+    np.random.seed(7)
+    layer = Dropout(0.4)
+    x = np.random.default_rng(2).normal(size=(5, 8))
+    out = layer.forward(x, train_flg=True)
+    dout = np.random.default_rng(3).normal(size=x.shape)
+    dx = layer.backward(dout)
+    kept = out != 0
+    np.testing.assert_array_equal(dx[kept], dout[kept])
+    np.testing.assert_array_equal(dx[~kept], 0)
+    # d(sum(out * dout))/dx by central differences, with the mask held fixed
+    numerical = central_difference(lambda: np.sum(x * layer.mask * dout), x)
+    np.testing.assert_allclose(dx, numerical, atol=1e-9)
+
+
+def test_dropout_ratio_zero_changes_nothing():
+    x = np.arange(12.0).reshape(3, 4)
+    layer = Dropout(0.0)
+    np.random.seed(0)
+    np.testing.assert_array_equal(layer.forward(x, train_flg=True), x)
+    np.testing.assert_array_equal(layer.forward(x, train_flg=False), x)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1, 1.0, 1.5, float("nan"), "0.5", None, True])
+def test_dropout_rejects_ratios_outside_zero_to_one(bad):
+    with pytest.raises(ValueError, match=r"dropout_ratio.*\[0, 1\)"):
+        Dropout(bad)
+
+
+def test_dropout_backward_before_forward_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="forward"):
+        Dropout(0.5).backward(np.ones(3))
