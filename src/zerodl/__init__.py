@@ -1,4 +1,77 @@
-# Generated from docs/01-gradient-descent.md, docs/02-sgd-minibatch.md, docs/03-backprop.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md, docs/appendix-mnist.md, docs/appendix-speed.md by tools/literate/tangle.py.
+# Generated from docs/book-compat.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-"""zerodl: code written in the zerodl chapters (docs/); see the modules below."""
+
+# --- from docs/book-compat.md ---
+"""zerodl: the book's names at the top level, e.g. ``from zerodl import SGD, MultiLayerNet``.
+
+Every public name of the modules is re-exported here (see ``__all__``); the
+modules stay importable as well (``zerodl.optimizers``, ...). Importing zerodl
+loads NumPy and the standard library only: no matplotlib, and pooch only when
+MNIST has to be downloaded. Defined in the appendix 書籍のコードとの対応
+(docs/book-compat.md).
+"""
+
+from zerodl.datasets.mnist import load_mnist
+from zerodl.fast import FastAdam, FastMultiLayerNet
+from zerodl.functions import (
+    cross_entropy_error,
+    identity_function,
+    log_softmax,
+    mean_squared_error,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    softmax,
+    softmax_loss,
+    step_function,
+    sum_squared_error,
+)
+from zerodl.gradient import gradient_descent, numerical_diff, numerical_gradient, numerical_gradient_2d
+from zerodl.landscape import bowl, bowl_grad, optimizer_path, plot_path
+from zerodl.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from zerodl.network import MultiLayerNet
+from zerodl.optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
+
+__all__ = [
+    # the book's common/functions.py and common/gradient.py
+    "identity_function",
+    "step_function",
+    "sigmoid",
+    "sigmoid_grad",
+    "relu",
+    "relu_grad",
+    "softmax",
+    "sum_squared_error",
+    "mean_squared_error",
+    "cross_entropy_error",
+    "softmax_loss",
+    "numerical_gradient",
+    "numerical_gradient_2d",
+    # the book's common/layers.py
+    "Relu",
+    "Sigmoid",
+    "Affine",
+    "SoftmaxWithLoss",
+    # the book's common/optimizer.py
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSprop",
+    "Adam",
+    # the book's common/multi_layer_net.py and dataset/mnist.py
+    "MultiLayerNet",
+    "load_mnist",
+    # this site's own names
+    "log_softmax",
+    "numerical_diff",
+    "gradient_descent",
+    "bowl",
+    "bowl_grad",
+    "optimizer_path",
+    "plot_path",
+    "FastMultiLayerNet",
+    "FastAdam",
+]
