@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from pathlib import Path
@@ -173,7 +174,7 @@ def test_hand_written_file_is_not_silently_deleted(tmp_path):
     [
         ("#| file: lib/elsewhere.py", "must name a .py module inside src/zerodl/"),
         ("#| file: src/zerodl/notes.txt", "must name a .py module inside src/zerodl/"),
-        ("#| file: src/zerodl/__init__.py", "__init__.py files are generated"),
+        ("#| file: src/zerodl/sub/__init__.py", "only src/zerodl/__init__.py may be exported"),
     ],
 )
 def test_bad_targets_are_refused_with_the_place(tmp_path, marker, message):
@@ -181,6 +182,18 @@ def test_bad_targets_are_refused_with_the_place(tmp_path, marker, message):
     with pytest.raises(tangle.TangleError, match=message) as info:
         tangle.write(root)
     assert "docs/one.md:3" in str(info.value)
+
+
+def test_exported_top_level_init_replaces_the_generated_one_and_keeps_its_all(tmp_path):
+    init = '\n```python\n#| file: src/zerodl/__init__.py\n"""Top level."""\nfrom zerodl.alpha import first\n\n__all__ = ["first"]\n```\n'
+    root = make_project(tmp_path, {"one.md": CH1, "api.md": "# API\n" + init})
+    tangle.write(root)
+    text = (root / "src/zerodl/__init__.py").read_text()
+    assert text.startswith("# Generated from docs/api.md by tools/literate/tangle.py.")
+    assert text.count("__all__") == 1, "the block's own __all__, no generated one"
+    assert ast.get_docstring(ast.parse(text)) == "Top level.", "the block's docstring stays the module's"
+    assert "def first" in (root / "src/zerodl/alpha.py").read_text()
+    assert tangle.diff(root) == []
 
 
 def test_syntax_error_in_exported_block_names_the_chapter(tmp_path):

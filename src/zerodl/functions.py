@@ -1,7 +1,7 @@
-# Generated from docs/02-sgd-minibatch.md, docs/03-backprop.md by tools/literate/tangle.py.
+# Generated from docs/02-sgd-minibatch.md, docs/03-backprop.md, docs/book-compat.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["softmax", "cross_entropy_error", "check_labels", "sigmoid", "log_softmax"]
+__all__ = ["softmax", "cross_entropy_error", "check_labels", "sigmoid", "log_softmax", "identity_function", "step_function", "sigmoid_grad", "relu", "relu_grad", "sum_squared_error", "mean_squared_error", "softmax_loss"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
@@ -92,3 +92,80 @@ def log_softmax(x):
     x = np.asarray(x)
     shifted = x - np.max(x, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+# --- from docs/book-compat.md ---
+def identity_function(x):
+    """The identity, the output activation of a regression network (book 3.5.1).
+
+    Defined in the appendix 書籍のコードとの対応 (docs/book-compat.md).
+    """
+    return x
+
+
+def step_function(x):
+    """Step function: 1 where x > 0, else 0, as an integer array (book 3.2.2).
+
+    Defined in the appendix 書籍のコードとの対応 (docs/book-compat.md).
+    """
+    return np.array(np.asarray(x) > 0, dtype=int)
+
+
+def sigmoid_grad(x):
+    """Derivative of the sigmoid: (1 - sigmoid(x)) * sigmoid(x).
+
+    Defined in the appendix 書籍のコードとの対応 (docs/book-compat.md).
+    """
+    y = sigmoid(x)
+    return (1.0 - y) * y
+
+
+def relu(x):
+    """ReLU: max(0, x), elementwise (book 3.2.7).
+
+    Defined in the appendix 書籍のコードとの対応 (docs/book-compat.md).
+    """
+    return np.maximum(0, x)
+
+
+def relu_grad(x):
+    """Derivative of ReLU as the book defines it: 1 where x >= 0, else 0.
+
+    At x = 0 this gives 1, while the Relu layer (chapter 3, like the book's
+    layer) passes no gradient there. Defined in the appendix 書籍のコードとの対応.
+    """
+    x = np.asarray(x)
+    grad = np.zeros_like(x)
+    grad[x >= 0] = 1
+    return grad
+
+
+def sum_squared_error(y, t):
+    """Sum of squares error 0.5 * sum((y - t)**2) (book 4.2.1), not divided by the batch size.
+
+    ``y`` and ``t`` must have the same shape (one-hot targets): NumPy would
+    otherwise broadcast them silently. Defined in the appendix 書籍のコードとの対応.
+    """
+    y, t = np.asarray(y), np.asarray(t)
+    if y.shape != t.shape:
+        raise ValueError(
+            f"sum_squared_error: y has shape {y.shape} but t has shape {t.shape}; "
+            "they must match (give t as one-hot rows, e.g. load_mnist(one_hot_label=True))"
+        )
+    return 0.5 * np.sum((y - t) ** 2)
+
+
+def mean_squared_error(y, t):
+    """The book's name (4.2.1) for :func:`sum_squared_error`: 0.5 * sum((y - t)**2).
+
+    Defined in the appendix 書籍のコードとの対応 (docs/book-compat.md).
+    """
+    return sum_squared_error(y, t)
+
+
+def softmax_loss(x, t):
+    """Cross-entropy error of softmax(x): cross_entropy_error(softmax(x), t).
+
+    Defined in the appendix 書籍のコードとの対応 (docs/book-compat.md).
+    """
+    return cross_entropy_error(softmax(x), t)

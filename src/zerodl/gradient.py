@@ -1,7 +1,7 @@
-# Generated from docs/01-gradient-descent.md by tools/literate/tangle.py.
+# Generated from docs/01-gradient-descent.md, docs/book-compat.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent"]
+__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent", "numerical_gradient_2d"]
 
 
 # --- from docs/01-gradient-descent.md ---
@@ -60,3 +60,25 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_history=False):
     if return_history:
         return x, np.array(history)
     return x
+
+
+# --- from docs/book-compat.md ---
+def numerical_gradient_2d(f, X, h=1e-4):
+    """Numerical gradient of ``f`` at each row of ``X`` (2-D), or at ``X`` itself (1-D).
+
+    ``f`` is called with one row at a time, as in the book's ch04/gradient_2d.py
+    (``numerical_gradient_2d`` in its common/gradient.py): row i of the result
+    is the gradient of ``f`` at row i. For one point of any shape use
+    :func:`numerical_gradient`. Defined in the appendix 書籍のコードとの対応.
+    """
+    if not isinstance(X, np.ndarray) or X.ndim not in (1, 2):
+        raise ValueError(
+            "numerical_gradient_2d takes a 1-D point or a 2-D array of points (one per row); "
+            f"got {type(X).__name__} with shape {np.shape(X)}. For one point of any shape use numerical_gradient"
+        )
+    if X.ndim == 1:
+        return numerical_gradient(f, X, h)
+    grad = np.zeros_like(X)
+    for idx, row in enumerate(X):
+        grad[idx] = numerical_gradient(f, row, h)  # row is a view: f sees the moved row
+    return grad

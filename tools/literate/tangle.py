@@ -7,8 +7,10 @@ Usage (from the project root)::
 
 Reading order is the ``nav`` of ``mkdocs.yml``, then the position of a block in
 its page. Every module gets a header naming the chapters to edit and an
-``__all__`` of its public functions and classes. Package ``__init__.py`` files
-are generated too. Python files in ``src/zerodl`` that no chapter produces are
+``__all__`` of its public functions and classes (unless its blocks assign
+``__all__`` themselves). Package ``__init__.py`` files are generated too,
+except ``src/zerodl/__init__.py`` when a page exports it (the top-level
+re-exports). Python files in ``src/zerodl`` that no chapter produces are
 removed by ``tangle`` and reported by ``--check``.
 """
 
@@ -87,8 +89,8 @@ def export_path(root: Path, target: str, where: str) -> str:
     parts = path[len(PACKAGE) + 1 : -len(".py")].split("/")
     if not all(part.isidentifier() for part in parts):
         raise TangleError(f"{refuse}; every folder and the file name must be a Python identifier")
-    if path.endswith("/__init__.py"):
-        raise TangleError(f"{where}: __init__.py files are generated; export to a module instead")
+    if path.endswith("/__init__.py") and path != PACKAGE + "/__init__.py":
+        raise TangleError(f"{where}: only {PACKAGE}/__init__.py may be exported; export to a module instead")
     package = (root / PACKAGE).resolve()
     resolved = (root / path).resolve()
     if resolved != package and package not in resolved.parents:
@@ -115,6 +117,7 @@ def render(module: Module) -> str:
     parts: list[str] = []
     public: list[str] = []
     defined: dict[str, str] = {}  # public name -> where it was defined
+    own_all = False
     previous = None
     for where, code in module.chunks:
         try:
@@ -138,12 +141,16 @@ def render(module: Module) -> str:
                     )
                 defined[node.name] = where
                 public.append(node.name)
+            elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+                own_all = True  # the block lists the module's names itself (e.g. re-exports)
         kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
         chapter = where.rsplit(":", 1)[0]
         parts.append(f"# --- from {chapter} ---\n{kept}\n" if chapter != previous else f"{kept}\n")
         previous = chapter
     names = ", ".join(f'"{name}"' for name in public)
     head = HEADER.format(sources=", ".join(module.sources))
+    if own_all:
+        return head + "\n\n" + "\n\n".join(parts)
     return head + f"\n__all__ = [{names}]\n\n\n" + "\n\n".join(parts)
 
 
@@ -162,7 +169,7 @@ def expected_files(root: Path) -> dict[str, str]:
         sources = sorted({s for p, m in modules.items() if p.startswith(package + "/") for s in m.sources})
         head = HEADER.format(sources=", ".join(sources) or "docs/")
         doc = f"{dotted}: code written in the zerodl chapters (docs/); see the modules below."
-        files[f"{package}/__init__.py"] = head + "\n" + INIT_DOC.format(doc=doc)
+        files.setdefault(f"{package}/__init__.py", head + "\n" + INIT_DOC.format(doc=doc))  # unless exported
     return files
 
 
