@@ -7,35 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import matplotlib
 import pytest
-from threadpoolctl import threadpool_limits
-
-# Chapters call plt.show(); under pytest there is no screen. As at build time,
-# showing a figure is the end of it: close it, so figures do not pile up
-# across the hundreds of code blocks of one session.
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-def _show_and_close(*args, **kwargs) -> None:
-    plt.close("all")
-
-
-plt.show = _show_and_close
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# One BLAS thread, as at build time (tools/literate/execute.py): the same
-# numbers as on the site, and no OpenBLAS threads fighting over the cores.
-# The environment variable reaches the processes tests start (builds, kernels).
-threadpool_limits(limits=1, user_api="blas")
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-
-# Tests never download MNIST: use the shared copy beside the project if there is one.
-_SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
-if _SHARED_MNIST.is_dir():
-    os.environ.setdefault("ZERODL_DATA_DIR", str(_SHARED_MNIST))
+# One BLAS thread (the same numbers as the build, no threads fighting over the
+# cores) and figures drawn by plt.show(): set up for every test by the plugin
+# tools/literate/pytest_blocks.py, which the root conftest.py loads.
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +41,14 @@ def build_site(dest: Path, cache: str) -> subprocess.CompletedProcess:
 def site(tmp_path_factory) -> Path:
     """The site, built once per session from a cold cache (every block executes)."""
     base = tmp_path_factory.mktemp("site")
-    build_site(base / "site", str(base / "exec-cache"))
+    build_site(base / "site", str(exec_cache(base / "site")))
     return base / "site"
+
+
+def exec_cache(site: Path) -> Path:
+    """The execution cache of the ``site`` build: the outputs of every page's blocks
+    (literate.execute); the executed notebook pages are cached beside it (tools/hooks.py)."""
+    return site.parent / "exec-cache"
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_site
+from conftest import ROOT, build_site, exec_cache
+from literate import pytest_blocks
 from literate.config import nav_pages
+from literate.execute import Output
+from literate.fences import python_blocks
+from mkdocs.utils.meta import get_data
 
 pytestmark = pytest.mark.build
 
@@ -116,7 +120,7 @@ def test_chapter_notebook_is_offered_and_valid(site):
     assert any("def gradient_descent" in c for c in code)
 
 
-# Files allowed to differ between two clean builds, each with the reason.
+# Files allowed to differ between two builds, each with the reason.
 # Empty: every byte of the site is reproducible. (The build date that MkDocs
 # writes into sitemap.xml and the gzip header of sitemap.xml.gz is pinned to
 # the last commit by tools/hooks.py; SVG metadata, notebook cell ids and
@@ -124,11 +128,17 @@ def test_chapter_notebook_is_offered_and_valid(site):
 NOT_REPRODUCIBLE: dict[str, str] = {}
 
 
-def test_two_clean_builds_are_byte_identical(site, root, tmp_path):
-    """Everything is the same when built again from nothing: pages, figures, notebooks,
-    the executed notebook pages, the search index and the sitemap."""
+def test_a_second_build_is_byte_identical(site, root, tmp_path):
+    """Everything is the same when built again: pages, figures, notebooks, the notebook
+    pages, the search index and the sitemap.
+
+    The second build reuses the first one's execution caches (no page runs
+    again): it proves the rendering reproducible. That the execution itself is
+    reproducible is proven by test_build_outputs_equal_the_code_block_tests
+    (the build's run of each chapter against pytest-codeblocks' own) and, for
+    the notebook pages, by test_browser.py's run of their notebooks."""
     again = tmp_path / "again"
-    build_site(again, "off")  # no execution cache at all: every block and notebook runs again
+    build_site(again, str(exec_cache(site)))
     first = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert first.keys() == second.keys(), sorted(first.keys() ^ second.keys())
@@ -139,8 +149,38 @@ def test_two_clean_builds_are_byte_identical(site, root, tmp_path):
     for experiment in (root / "docs" / "experiments").glob("*.py"):  # pages rendered by mkdocs-jupyter
         assert f"experiments/{experiment.stem}/index.html" in compared, experiment.name
     differing = sorted(p for p in compared if first[p] != second[p])
-    assert not differing, f"differ between two clean builds: {differing}"
+    assert not differing, f"differ between two builds: {differing}"
 
+
+def executed_pages(root: Path) -> list[str]:
+    """The nav's Markdown pages whose code blocks run at build time."""
+    pages = []
+    for page in nav_pages(root):
+        markdown, meta = get_data((root / "docs" / page).read_text(encoding="utf-8-sig"))
+        if python_blocks(markdown) and meta.get("execute", True):
+            pages.append(page)
+    return pages
+
+
+@pytest.mark.parametrize("page", executed_pages(ROOT))
+def test_build_outputs_equal_the_code_block_tests(site, root, page):
+    """Each chapter runs twice per test session: in the build (all blocks in one namespace,
+    in a worker process) and under pytest-codeblocks (each block or cont chain in a fresh
+    namespace). What it prints and every figure's SVG must be the same both times: the
+    build is reproducible, and the page does not depend on state a test does not see.
+
+    The code-block tests run first (testpaths: docs before tests) and record their
+    outputs (literate.pytest_blocks); when they did not all run in this session
+    (e.g. `pytest tests/`), the page is run here the same way."""
+    path = root / "docs" / page
+    entry = exec_cache(site) / f"{page.replace('/', '__')}.json"
+    assert entry.is_file(), f"the build left no execution cache entry for {page}"
+    build = [[Output(**o) for o in outs] for outs in json.loads(entry.read_text(encoding="utf-8"))["outputs"]]
+    markdown, _ = get_data(path.read_text(encoding="utf-8-sig"))
+    record = pytest_blocks.RECORDS.get(page)
+    tests = record.blocks if record is not None and record.complete else pytest_blocks.run_page_blocks(path)
+    problems = pytest_blocks.differences(path, python_blocks(markdown), build, tests)
+    assert not problems, "\n".join(problems)
 
 
 def test_sitemap_is_dated_by_the_last_commit(site, root):

@@ -7,6 +7,12 @@ the numbers. Usage (from the project root, PYTHONPATH=tools)::
     python -m bench.run                  # everything (a few minutes)
     python -m bench.run --skip-build     # only the step and MNIST benchmarks
     python -m bench.run --with-test      # also time the whole test suite
+    python -m bench.run --append         # keep this CPU's earlier runs too
+
+The file holds every machine measured: the newest run at the top level (the
+shape the 高速化 page reads), the earlier ones under ``"earlier"``, newest
+first. A run replaces the earlier runs on the same CPU model (other machines
+are always kept); with ``--append`` it is added beside them instead.
 
 The step benchmark runs once per thread count (``--threads``, default 1 and
 all cores), in a child process with ``OPENBLAS_CORETYPE`` and
@@ -139,6 +145,26 @@ def test_time() -> dict:
     return {"test_suite_s": elapsed, "test_command": "python -m pytest", "test_summary": summary}
 
 
+def runs_in(path: Path) -> list[dict]:
+    """Every run stored in ``path``, newest first (the top-level one, then ``"earlier"``)."""
+    if not path.exists():
+        return []
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    earlier = stored.pop("earlier", [])
+    return [stored, *earlier]
+
+
+def with_earlier(report: dict, stored: list[dict], append: bool) -> dict:
+    """``report`` at the top level, the stored runs it does not replace under ``"earlier"``.
+
+    A run replaces the stored runs on the same CPU model, unless ``append``;
+    a run with the same CPU model and date is always replaced.
+    """
+    cpu, date = report["machine"]["cpu"], report["date"]
+    kept = [r for r in stored if r["machine"]["cpu"] != cpu or (append and r["date"] != date)]
+    return dict(report, earlier=kept) if kept else report
+
+
 def table(report: dict) -> str:
     """The short text table printed at the end of `make bench`."""
     lines = [f"{report['date']}  {report['machine']['cpu']}, {report['machine']['cores']} cores, "
@@ -192,9 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-build", action="store_true", help="do not time the site build")
     parser.add_argument("--with-test", action="store_true", help="also time the test suite (slow)")
     parser.add_argument("--keep-openblas-env", action="store_true", help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for the step benchmark")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the earlier runs on this CPU model too (other machines are always kept)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 
+    stored = runs_in(args.out)
     report = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
     step_env = dict(os.environ)
     if not args.keep_openblas_env:
@@ -223,15 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_build:
         print("site build ...", file=sys.stderr, flush=True)
         report["build"] = build_times()
-    elif args.out.exists():  # keep the last build timings, marked as such
-        previous = json.loads(args.out.read_text(encoding="utf-8"))
+    else:  # keep the last build timings on this CPU, marked as such
+        previous = next((r for r in stored if r["machine"]["cpu"] == report["machine"]["cpu"]), {})
         build = previous.get("build") or {}
         if "cold_build_s" in build:
             report["build"] = dict(build, measured_on=build.get("measured_on", previous.get("date")))
     if args.with_test:
         report["build"].update(test_time())
     report["machine"]["load_average_after"] = os.getloadavg()
-    atomic_write(args.out, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    atomic_write(args.out, json.dumps(with_earlier(report, stored, args.append), indent=1, ensure_ascii=False) + "\n")
     print(table(report))
     print(f"written: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0
