@@ -183,6 +183,21 @@ def test_build_outputs_equal_the_code_block_tests(site, root, page):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("page", executed_pages(ROOT))
+def test_every_figure_a_page_shows_is_on_it_with_its_title(site, page):
+    """Derived from the page's own run, so a new chapter needs no list of its figures here:
+    every figure its code showed is an SVG file on the page, its title the alt text."""
+    entry = exec_cache(site) / f"{page.replace('/', '__')}.json"
+    shown = [o for outs in json.loads(entry.read_text(encoding="utf-8"))["outputs"] for o in outs if o["kind"] == "svg"]
+    html = page_html(site, page)
+    images = [img for img in parse(html).images if "zerodl-figure" in (img.get("class") or "")]
+    assert len(images) == len(shown), f"{page}: {len(shown)} figures shown by its code, {len(images)} on the page"
+    for img, figure in zip(images, shown):
+        assert figure["alt"], f"{page}: a figure without a title (ax.set_title or fig.suptitle)"
+        assert img.get("alt") == figure["alt"], (img.get("alt"), figure["alt"])
+        assert (html.parent / img["src"]).resolve().is_file(), img["src"]
+
+
 def test_sitemap_is_dated_by_the_last_commit(site, root):
     """The one date in the site is the last commit's, not the day of the build."""
     import os
