@@ -21,20 +21,24 @@ def root() -> Path:
     return ROOT
 
 
-def build_site(dest: Path, cache: str) -> subprocess.CompletedProcess:
-    """Run `mkdocs build --strict` into ``dest``; fail the test with its log if it fails."""
+def _run_build(command: list[str], cache: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, ZERODL_EXEC_CACHE=cache, NO_MKDOCS_2_WARNING="1")
     env.pop("MPLBACKEND", None)  # mkdocs-jupyter drops figures when it is set to Agg
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "tools"), env.get("PYTHONPATH", "")) if p)
+    result = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}")
+        pytest.fail(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def build_site(dest: Path, cache: str) -> subprocess.CompletedProcess:
+    """Run `mkdocs build --strict` into ``dest``; fail the test with its log if it fails."""
+    return _run_build(["-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)], cache)
+
+
+def build_site_twice(first: Path, second: Path, cache: str) -> subprocess.CompletedProcess:
+    """Two strict builds in one process, as `mkdocs serve` rebuilds (literate.rebuild)."""
+    return _run_build(["-m", "literate.rebuild", str(first), str(second)], cache)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build_site, exec_cache
+from conftest import ROOT, build_site_twice, exec_cache
 from literate import pytest_blocks
 from literate.config import nav_pages
 from literate.execute import Output
@@ -132,24 +132,28 @@ def test_a_second_build_is_byte_identical(site, root, tmp_path):
     """Everything is the same when built again: pages, figures, notebooks, the notebook
     pages, the search index and the sitemap.
 
-    The second build reuses the first one's execution caches (no page runs
-    again): it proves the rendering reproducible. That the execution itself is
-    reproducible is proven by test_build_outputs_equal_the_code_block_tests
-    (the build's run of each chapter against pytest-codeblocks' own) and, for
-    the notebook pages, by test_browser.py's run of their notebooks."""
-    again = tmp_path / "again"
-    build_site(again, str(exec_cache(site)))
+    Two more builds, in one new process, with the first build's execution caches
+    (no page runs again): the first proves the rendering reproducible in another
+    process; the second is a rebuild as `mkdocs serve` does it, which reuses what
+    the process rendered before (literate.rebuild) and must give the same bytes.
+    That the execution itself is reproducible is proven by
+    test_build_outputs_equal_the_code_block_tests (the build's run of each
+    chapter against pytest-codeblocks' own) and, for the notebook pages, by
+    test_browser.py's run of their notebooks."""
+    build_site_twice(tmp_path / "again", tmp_path / "rebuilt", str(exec_cache(site)))
     first = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
-    second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
-    assert first.keys() == second.keys(), sorted(first.keys() ^ second.keys())
-    compared = first.keys() - NOT_REPRODUCIBLE.keys()
-    for required in ("sitemap.xml", "sitemap.xml.gz", "search/search_index.json", "404.html"):
-        assert required in compared, required
-    assert any(p.startswith("notebooks/") and p.endswith(".ipynb") for p in compared)
-    for experiment in (root / "docs" / "experiments").glob("*.py"):  # pages rendered by mkdocs-jupyter
-        assert f"experiments/{experiment.stem}/index.html" in compared, experiment.name
-    differing = sorted(p for p in compared if first[p] != second[p])
-    assert not differing, f"differ between two builds: {differing}"
+    for name in ("again", "rebuilt"):
+        again = tmp_path / name
+        second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+        assert first.keys() == second.keys(), (name, sorted(first.keys() ^ second.keys()))
+        compared = first.keys() - NOT_REPRODUCIBLE.keys()
+        for required in ("sitemap.xml", "sitemap.xml.gz", "search/search_index.json", "404.html"):
+            assert required in compared, required
+        assert any(p.startswith("notebooks/") and p.endswith(".ipynb") for p in compared)
+        for experiment in (root / "docs" / "experiments").glob("*.py"):  # pages rendered by mkdocs-jupyter
+            assert f"experiments/{experiment.stem}/index.html" in compared, experiment.name
+        differing = sorted(p for p in compared if first[p] != second[p])
+        assert not differing, f"differ between the first build and the {name} one: {differing}"
 
 
 def executed_pages(root: Path) -> list[str]:
