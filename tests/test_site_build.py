@@ -166,6 +166,13 @@ def executed_pages(root: Path) -> list[str]:
     return pages
 
 
+# Pages whose outputs may differ between the build's run (one namespace) and the
+# code-block tests' (a fresh namespace per block or cont chain), each with the
+# reason. Empty: fix such a page instead (usually a block that draws random
+# numbers from the state an earlier block left: seed it in the block).
+OUTPUTS_DIFFER: dict[str, str] = {}
+
+
 @pytest.mark.parametrize("page", executed_pages(ROOT))
 def test_build_outputs_equal_the_code_block_tests(site, root, page):
     """Each chapter runs twice per test session: in the build (all blocks in one namespace,
@@ -176,6 +183,8 @@ def test_build_outputs_equal_the_code_block_tests(site, root, page):
     The code-block tests run first (testpaths: docs before tests) and record their
     outputs (literate.pytest_blocks); when they did not all run in this session
     (e.g. `pytest tests/`), the page is run here the same way."""
+    if page in OUTPUTS_DIFFER:
+        pytest.skip(f"listed in OUTPUTS_DIFFER: {OUTPUTS_DIFFER[page]}")
     path = root / "docs" / page
     entry = exec_cache(site) / f"{page.replace('/', '__')}.json"
     assert entry.is_file(), f"the build left no execution cache entry for {page}"
