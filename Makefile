@@ -23,7 +23,7 @@ help:
 	@echo "make build         build the site into site/"
 	@echo "make tangle        regenerate src/zerodl from the chapters in docs/"
 	@echo "make check-tangle  fail with a diff if src/zerodl differs from docs/"
-	@echo "make bench         time the training step vs PyTorch, MNIST loading and the build (writes docs/data/benchmark.json)"
+	@echo "make bench         time the training step vs PyTorch, MNIST loading and the build (writes docs/data/benchmark.json;\n                   other machines are kept, BENCH_ARGS=--append keeps this CPU's earlier runs too)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

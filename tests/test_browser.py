@@ -85,11 +85,17 @@ def trains_on_mnist(src: str) -> bool:
 
 PAGES = nav_pages(ROOT, suffixes=(".md", ".py", ".ipynb"))  # chapters and notebook pages
 NOTEBOOK_PAGES = [src for src in PAGES if has_notebook(src)]
-# Running a downloaded notebook repeats the page's computation. The pages that
+NOTEBOOK_SUFFIXES = (".py", ".ipynb")  # pages rendered (and executed) by mkdocs-jupyter
+# Running a downloaded notebook repeats the page's computation. The chapters that
 # train on MNIST take minutes each (their code already runs at build time and
-# under pytest-codeblocks), so their notebooks run only with ZERODL_NOTEBOOKS=all.
+# under pytest-codeblocks, which are compared), so their notebooks run only with
+# ZERODL_NOTEBOOKS=all. The notebook pages always run: this run is the second
+# execution that proves their outputs reproducible (the second build reuses the
+# first one's execution cache).
 RUN_NOTEBOOKS = [
-    src for src in NOTEBOOK_PAGES if os.environ.get("ZERODL_NOTEBOOKS") == "all" or not trains_on_mnist(src)
+    src
+    for src in NOTEBOOK_PAGES
+    if os.environ.get("ZERODL_NOTEBOOKS") == "all" or src.endswith(NOTEBOOK_SUFFIXES) or not trains_on_mnist(src)
 ]
 BASE_PATH = urlsplit(CONFIG["site_url"]).path or "/"
 if not BASE_PATH.endswith("/"):
@@ -334,8 +340,32 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
             target = urljoin(page.url, buttons.get_attribute("href"))
             assert desktop.request.get(target).status == 200, target
 
+        # Weight: everything the page loaded, once its figures and collapsed parts are in.
+        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        page.wait_for_load_state("networkidle")
+        WEIGHTS[src] = weigh(recorder)
+        assert WEIGHTS[src][0] <= MAX_PAGE_BYTES, f"{src} loads {WEIGHTS[src][0]:,} bytes; limit {MAX_PAGE_BYTES:,}"
+
         recorder.assert_clean()
     page.close()
+
+
+# page -> (bytes decoded, bytes gzip-transferred), filled by the test above
+WEIGHTS: dict[str, tuple[int, int]] = {}
+
+
+def weigh(recorder: Recorder) -> tuple[int, int]:
+    """Sum of the bodies of every response a page needed (decoded, and gzipped where text)."""
+    import gzip
+
+    total = compressed = 0
+    for response in recorder.responses:
+        with contextlib.suppress(Exception):
+            body = response.body()
+            total += len(body)
+            text = re.search(r"text|javascript|json|svg|xml", response.headers.get("content-type", ""))
+            compressed += len(gzip.compress(body, mtime=0)) if text else len(body)
+    return total, compressed
 
 
 def source_has_math(src: str) -> bool:
@@ -502,28 +532,21 @@ def test_every_page_weighs_at_most_1_5_mb(desktop, server):
 
     The limit is on the decoded bytes. The table also shows what the page would
     transfer from a server that gzips text (as GitHub Pages does), for scale.
+    The pages are weighed when test_page_loads_cleanly… opens them; those it did
+    not open in this session (-k) are opened here.
     """
-    import gzip
-
-    weights: dict[str, int] = {}
-    gzipped: dict[str, int] = {}
     for src in PAGES:
-        page, recorder, _ = open_page(desktop, server.url(src))
-        page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-        page.wait_for_load_state("networkidle")
-        total = compressed = 0
-        for response in recorder.responses:
-            with contextlib.suppress(Exception):
-                body = response.body()
-                total += len(body)
-                text = re.search(r"text|javascript|json|svg|xml", response.headers.get("content-type", ""))
-                compressed += len(gzip.compress(body, mtime=0)) if text else len(body)
-        weights[src], gzipped[src] = total, compressed
-        page.close()
+        if src not in WEIGHTS:
+            page, recorder, _ = open_page(desktop, server.url(src))
+            page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+            page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_load_state("networkidle")
+            WEIGHTS[src] = weigh(recorder)
+            page.close()
+    weights = {src: WEIGHTS[src][0] for src in PAGES}
     print("\npage weights in bytes, every resource loaded (decoded / gzip-transferred):")
     for src, total in sorted(weights.items(), key=lambda kv: -kv[1]):
-        print(f"  {total:>10,}  {gzipped[src]:>10,}  {src}")
+        print(f"  {total:>10,}  {WEIGHTS[src][1]:>10,}  {src}")
     heaviest = max(weights, key=weights.get)
     print(f"heaviest page: {heaviest} ({weights[heaviest]:,} bytes; limit {MAX_PAGE_BYTES:,})")
     too_heavy = {src: w for src, w in weights.items() if w > MAX_PAGE_BYTES}
@@ -543,8 +566,11 @@ def kernel_env() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("src", RUN_NOTEBOOKS)
-def test_downloaded_notebook_runs(desktop, server, src, tmp_path):
-    """Download the page's notebook with its button and run it, top to bottom, in a fresh kernel."""
+def test_downloaded_notebook_runs(desktop, server, site, src, tmp_path):
+    """Download the page's notebook with its button and run it, top to bottom, in a fresh kernel.
+
+    For a notebook page, what the run printed and drew must be what the build's
+    run put on the page (the same PNG bytes): its execution is reproducible."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -572,3 +598,14 @@ def test_downloaded_notebook_runs(desktop, server, src, tmp_path):
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     if "plt.show()" in code:
         assert any("image/png" in o.get("data", {}) for o in outputs), "the notebook's figures are shown"
+    if src.endswith(NOTEBOOK_SUFFIXES):
+        import html
+
+        built = (site / page_path(src) / "index.html").read_text(encoding="utf-8")
+        for number, output in enumerate(outputs, 1):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                assert "".join(png.split()) in built, f"{src}: figure in output {number} differs from the built page's"
+            if output.get("name") == "stdout":
+                for line in output["text"].splitlines():
+                    assert html.escape(line, quote=False) in built, f"{src}: printed {line!r}, not on the built page"

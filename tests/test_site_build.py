@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_site
+from conftest import ROOT, build_site_twice, exec_cache
+from literate import pytest_blocks
 from literate.config import nav_pages
+from literate.execute import Output
+from literate.fences import python_blocks
+from mkdocs.utils.meta import get_data
 
 pytestmark = pytest.mark.build
 
@@ -116,7 +120,7 @@ def test_chapter_notebook_is_offered_and_valid(site):
     assert any("def gradient_descent" in c for c in code)
 
 
-# Files allowed to differ between two clean builds, each with the reason.
+# Files allowed to differ between two builds, each with the reason.
 # Empty: every byte of the site is reproducible. (The build date that MkDocs
 # writes into sitemap.xml and the gzip header of sitemap.xml.gz is pinned to
 # the last commit by tools/hooks.py; SVG metadata, notebook cell ids and
@@ -124,23 +128,87 @@ def test_chapter_notebook_is_offered_and_valid(site):
 NOT_REPRODUCIBLE: dict[str, str] = {}
 
 
-def test_two_clean_builds_are_byte_identical(site, root, tmp_path):
-    """Everything is the same when built again from nothing: pages, figures, notebooks,
-    the executed notebook pages, the search index and the sitemap."""
-    again = tmp_path / "again"
-    build_site(again, "off")  # no execution cache at all: every block and notebook runs again
-    first = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
-    second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
-    assert first.keys() == second.keys(), sorted(first.keys() ^ second.keys())
-    compared = first.keys() - NOT_REPRODUCIBLE.keys()
-    for required in ("sitemap.xml", "sitemap.xml.gz", "search/search_index.json", "404.html"):
-        assert required in compared, required
-    assert any(p.startswith("notebooks/") and p.endswith(".ipynb") for p in compared)
-    for experiment in (root / "docs" / "experiments").glob("*.py"):  # pages rendered by mkdocs-jupyter
-        assert f"experiments/{experiment.stem}/index.html" in compared, experiment.name
-    differing = sorted(p for p in compared if first[p] != second[p])
-    assert not differing, f"differ between two clean builds: {differing}"
+def test_a_second_build_is_byte_identical(site, root, tmp_path):
+    """Everything is the same when built again: pages, figures, notebooks, the notebook
+    pages, the search index and the sitemap.
 
+    Two more builds, in one new process, with the first build's execution caches
+    (no page runs again): the first proves the rendering reproducible in another
+    process; the second is a rebuild as `mkdocs serve` does it, which reuses what
+    the process rendered before (literate.rebuild) and must give the same bytes.
+    That the execution itself is reproducible is proven by
+    test_build_outputs_equal_the_code_block_tests (the build's run of each
+    chapter against pytest-codeblocks' own) and, for the notebook pages, by
+    test_browser.py's run of their notebooks."""
+    build_site_twice(tmp_path / "again", tmp_path / "rebuilt", str(exec_cache(site)))
+    first = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    for name in ("again", "rebuilt"):
+        again = tmp_path / name
+        second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+        assert first.keys() == second.keys(), (name, sorted(first.keys() ^ second.keys()))
+        compared = first.keys() - NOT_REPRODUCIBLE.keys()
+        for required in ("sitemap.xml", "sitemap.xml.gz", "search/search_index.json", "404.html"):
+            assert required in compared, required
+        assert any(p.startswith("notebooks/") and p.endswith(".ipynb") for p in compared)
+        for experiment in (root / "docs" / "experiments").glob("*.py"):  # pages rendered by mkdocs-jupyter
+            assert f"experiments/{experiment.stem}/index.html" in compared, experiment.name
+        differing = sorted(p for p in compared if first[p] != second[p])
+        assert not differing, f"differ between the first build and the {name} one: {differing}"
+
+
+def executed_pages(root: Path) -> list[str]:
+    """The nav's Markdown pages whose code blocks run at build time."""
+    pages = []
+    for page in nav_pages(root):
+        markdown, meta = get_data((root / "docs" / page).read_text(encoding="utf-8-sig"))
+        if python_blocks(markdown) and meta.get("execute", True):
+            pages.append(page)
+    return pages
+
+
+# Pages whose outputs may differ between the build's run (one namespace) and the
+# code-block tests' (a fresh namespace per block or cont chain), each with the
+# reason. Empty: fix such a page instead (usually a block that draws random
+# numbers from the state an earlier block left: seed it in the block).
+OUTPUTS_DIFFER: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("page", executed_pages(ROOT))
+def test_build_outputs_equal_the_code_block_tests(site, root, page):
+    """Each chapter runs twice per test session: in the build (all blocks in one namespace,
+    in a worker process) and under pytest-codeblocks (each block or cont chain in a fresh
+    namespace). What it prints and every figure's SVG must be the same both times: the
+    build is reproducible, and the page does not depend on state a test does not see.
+
+    The code-block tests run first (testpaths: docs before tests) and record their
+    outputs (literate.pytest_blocks); when they did not all run in this session
+    (e.g. `pytest tests/`), the page is run here the same way."""
+    if page in OUTPUTS_DIFFER:
+        pytest.skip(f"listed in OUTPUTS_DIFFER: {OUTPUTS_DIFFER[page]}")
+    path = root / "docs" / page
+    entry = exec_cache(site) / f"{page.replace('/', '__')}.json"
+    assert entry.is_file(), f"the build left no execution cache entry for {page}"
+    build = [[Output(**o) for o in outs] for outs in json.loads(entry.read_text(encoding="utf-8"))["outputs"]]
+    markdown, _ = get_data(path.read_text(encoding="utf-8-sig"))
+    record = pytest_blocks.RECORDS.get(page)
+    tests = record.blocks if record is not None and record.complete else pytest_blocks.run_page_blocks(path)
+    problems = pytest_blocks.differences(path, python_blocks(markdown), build, tests)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", executed_pages(ROOT))
+def test_every_figure_a_page_shows_is_on_it_with_its_title(site, page):
+    """Derived from the page's own run, so a new chapter needs no list of its figures here:
+    every figure its code showed is an SVG file on the page, its title the alt text."""
+    entry = exec_cache(site) / f"{page.replace('/', '__')}.json"
+    shown = [o for outs in json.loads(entry.read_text(encoding="utf-8"))["outputs"] for o in outs if o["kind"] == "svg"]
+    html = page_html(site, page)
+    images = [img for img in parse(html).images if "zerodl-figure" in (img.get("class") or "")]
+    assert len(images) == len(shown), f"{page}: {len(shown)} figures shown by its code, {len(images)} on the page"
+    for img, figure in zip(images, shown):
+        assert figure["alt"], f"{page}: a figure without a title (ax.set_title or fig.suptitle)"
+        assert img.get("alt") == figure["alt"], (img.get("alt"), figure["alt"])
+        assert (html.parent / img["src"]).resolve().is_file(), img["src"]
 
 
 def test_sitemap_is_dated_by_the_last_commit(site, root):
@@ -162,4 +230,7 @@ def test_search_index_is_written_as_utf8(site):
     """Japanese in the index as UTF-8, not \\uXXXX (tools/compact_search.py): every page loads it."""
     raw = (site / "search" / "search_index.json").read_bytes()
     assert "勾配".encode() in raw and b"\\u52fe" not in raw
-    json.loads(raw)
+    index = json.loads(raw)
+    # code blocks are left out (three fifths of the text); inline code in the prose stays
+    assert not any("<pre>" in doc["text"] for doc in index["docs"])
+    assert any("<code>numerical_gradient</code>" in doc["text"] for doc in index["docs"])

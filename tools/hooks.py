@@ -35,6 +35,7 @@ from mkdocs.utils.meta import get_data
 
 from literate.execute import BlockError, Output, cache_dir, prefetch, run_page, shutdown
 from literate.fences import Block, FenceError, python_blocks, read_page
+from literate.rebuild import cache_highlighting, cache_search_entries, cache_templates, memo
 from literate.svg import compact_svg
 from literate.notebooks import (
     NotebookPageError,
@@ -56,6 +57,8 @@ def on_config(config):
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _use_checkout_package(_root)
     _pin_build_date(_root)
+    cache_search_entries()  # `mkdocs serve` rebuilds every page: see literate.rebuild
+    cache_highlighting()
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
         directory = cache_dir(_root)
@@ -128,6 +131,10 @@ def on_files(files, config):
     return files
 
 
+def on_env(env, config, files):
+    return cache_templates(env)
+
+
 def on_post_build(config):
     shutdown()
 
@@ -163,7 +170,8 @@ def on_page_markdown(markdown, page, config, files):
         for out in reversed(outs):
             if out.kind == "svg":
                 uri = f"figures/{stem}/{figure_number}.svg"
-                _add_file(files, File.generated(config, uri, content=compact_svg(out.data)))
+                svg = memo("svg", lambda: compact_svg(out.data), out.data)
+                _add_file(files, File.generated(config, uri, content=svg))
                 alt = out.alt or f"図 {figure_number}"
                 link = posixpath.relpath(uri, here or ".")
                 rendered[:0] = ["", f"![{_escape(alt)}]({link}){{ .zerodl-figure }}"]
@@ -193,13 +201,15 @@ def on_page_content(content, page, config, files):
     if not src.endswith(NOTEBOOK_PAGE_SUFFIXES):
         return content
     source = Path(page.file.abs_src_path)
+    text = source.read_text(encoding="utf-8")
     stem = src.rsplit(".", 1)[0]
-    _add_file(files, File.generated(config, f"notebooks/{stem}.ipynb", content=notebook_from_source(source, src)))
+    notebook = memo("notebook", lambda: notebook_from_source(source, src), src, text)
+    _add_file(files, File.generated(config, f"notebooks/{stem}.ipynb", content=notebook))
     slugify = config["mdx_configs"].get("toc", {}).get("slugify")
     if slugify is None:
         from markdown.extensions.toc import slugify
     try:
-        return fix_notebook_page(content, source, src, page.url, page.toc, slugify)
+        return fix_notebook_page(content, source, src, page.url, page.toc, slugify)  # also fixes page.toc
     except NotebookPageError as exc:
         raise PluginError(str(exc)) from exc
 

@@ -268,6 +268,9 @@ class AdamW(Adam):
 
     def update(self, params, grads):
         check_update_args(params, grads)  # a wrong call changes nothing
+        for key, param in params.items():  # nor does a parameter of a new shape (checked before the decay)
+            state_for(self.m, key, param)
+            state_for(self.v, key, param)
         shrink = 1 - self.lr * self.weight_decay
         for key in params:
             params[key] *= shrink  # arrays in place, like the Adam step below

@@ -17,6 +17,7 @@ Both downloads carry a first cell naming their source and what to install.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import html
 import posixpath
@@ -67,6 +68,7 @@ def finish_notebook(notebook, src: str) -> str:
     return jupytext.writes(notebook, fmt="ipynb")
 
 
+@functools.lru_cache(maxsize=256)  # `mkdocs serve` rebuilds every page; jupytext is slow
 def notebook_from_markdown(markdown: str, src: str) -> str:
     """A chapter (Markdown with ```python blocks) as notebook text."""
     return finish_notebook(jupytext.reads(markdown, fmt="md"), src)

@@ -1,0 +1,282 @@
+"""pytest plugin: run the chapters' code blocks the way the build runs them, and record what they show.
+
+Loaded by the project's root ``conftest.py`` for every pytest run (also
+``pytest docs/08-x.md`` alone). It does three things to pytest-codeblocks:
+
+* **Same conditions as the build** (``literate.execute.execute``): before the
+  first block of a page, matplotlib's defaults + the Japanese font + ``STYLE``,
+  every figure closed, ``np.random.seed(0)``, the ``zerodl`` modules dropped
+  from ``sys.modules`` (restored after the page's last block); one BLAS thread
+  for the whole session.
+* **Every figure is drawn.** ``plt.show()`` saves each open figure as SVG with
+  the build's settings, so a glyph missing from the font (matplotlib's
+  "Glyph ... missing from font" warning, an error under pytest's
+  ``filterwarnings = error``) fails the block's test in a second instead of the
+  build a minute later.
+* **Outputs are recorded**: what each code-block test printed and the SVG of
+  every figure it showed, per page. ``tests/test_site_build.py`` compares them
+  with the outputs the build recorded in its execution cache: the test run's
+  execution of a page is the independent second execution that proves the
+  page deterministic (the build runs all blocks of a page in one namespace;
+  pytest-codeblocks runs each block, or each ``cont`` chain, in a fresh one).
+
+A page counts as recorded only when every one of its code-block tests passed
+in this session, in page order. ``run_page_blocks`` executes a page the same
+way without pytest, for a session that did not run the page's blocks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from literate.execute import STYLE, SVG_METADATA, Output, _titles  # noqa: E402
+
+# One BLAS thread, as at build time (literate.execute): the same numbers as on
+# the site, and no OpenBLAS threads fighting over the cores. The environment
+# variable reaches the processes tests start (builds, kernels).
+threadpool_limits(limits=1, user_api="blas")
+import os  # noqa: E402
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+
+@dataclass
+class PageRecord:
+    """What the code-block tests of one page showed, by the line of each test's first fence."""
+
+    blocks: dict[int, list[Output]] = field(default_factory=dict)
+    expected: list[int] = field(default_factory=list)  # linenos of the page's python tests, in order
+    passed: list[int] = field(default_factory=list)  # linenos whose tests passed, in the order they ran
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.expected) and self.passed == self.expected
+
+
+RECORDS: dict[str, PageRecord] = {}  # by path relative to docs/ ("01-gradient-descent.md")
+
+_current: list[Output] | None = None  # outputs of the block being recorded
+_stdout: io.StringIO | None = None  # what the block being recorded has printed and not yet flushed
+_saved_modules: dict[str, object] | None = None
+
+
+def _flush_text() -> None:
+    if _stdout is None or _current is None:
+        return
+    text = _stdout.getvalue()
+    if text:
+        _current.append(Output("text", text))
+        _stdout.seek(0)
+        _stdout.truncate()
+
+
+def show(*args: object, **kwargs: object) -> None:
+    """``plt.show()`` under pytest: draw every open figure as the build does, record it, close it."""
+    _flush_text()
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata=SVG_METADATA)
+        if _current is not None:
+            _current.append(Output("svg", buffer.getvalue(), _titles(figure)))
+        plt.close(figure)
+
+
+plt.show = show
+
+
+@contextlib.contextmanager
+def recording(outputs: list[Output]):
+    """Record into ``outputs`` what the code inside prints (captured, as pytest-codeblocks does) and shows."""
+    global _current, _stdout
+    _current, _stdout = outputs, io.StringIO()
+    old = sys.stdout
+    sys.stdout = _stdout
+    try:
+        yield _stdout
+        _flush_text()
+    finally:
+        sys.stdout = old
+        _current = _stdout = None
+
+
+def start_page() -> None:
+    """What ``literate.execute.execute`` does before a page's first block."""
+    global _saved_modules
+    import matplotlib_fontja
+    import numpy as np
+
+    matplotlib.rcdefaults()
+    matplotlib_fontja.japanize()
+    matplotlib.rcParams.update(STYLE)
+    plt.close("all")
+    names = [m for m in sys.modules if m == "zerodl" or m.startswith("zerodl.")]
+    if _saved_modules is None:
+        _saved_modules = {name: sys.modules[name] for name in names}
+    for name in names:
+        del sys.modules[name]
+    np.random.seed(0)
+
+
+def end_page() -> None:
+    """After a page: the figures it left open closed, the session's own zerodl modules back."""
+    global _saved_modules
+    plt.close("all")
+    if _saved_modules is None:
+        return
+    for name in [m for m in sys.modules if m == "zerodl" or m.startswith("zerodl.")]:
+        del sys.modules[name]
+    sys.modules.update(_saved_modules)
+    _saved_modules = None
+
+
+def docs_path(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root/docs`` (``None`` outside it)."""
+    try:
+        return Path(path).resolve().relative_to(root / "docs").as_posix()
+    except ValueError:
+        return None
+
+
+def python_tests(path: Path) -> list:
+    """pytest-codeblocks' blocks of a page that are python tests, in order (a cont chain is one)."""
+    from pytest_codeblocks.main import extract_from_file
+
+    return [block for block in extract_from_file(path) if block.syntax == "python"]
+
+
+def run_page_blocks(path: Path) -> dict[int, list[Output]]:
+    """Run a page's code-block tests as pytest-codeblocks runs them (each in a fresh namespace,
+    under the conditions above) and return what each showed; the first failure raises."""
+    results: dict[int, list[Output]] = {}
+    start_page()
+    try:
+        for block in python_tests(path):
+            if any("skip" in mark or "xfail" in mark for mark in block.marks) or block.importorskip:
+                raise RuntimeError(f"{path}: line {block.lineno} is marked {block.marks or block.importorskip}; "
+                                   "its outputs cannot be compared with the build's")
+            outputs: list[Output] = []
+            with recording(outputs):
+                exec(block.code, {"__MODULE__": "__main__"})
+            results[block.lineno] = outputs
+    finally:
+        end_page()
+    return results
+
+
+# --- hooks ------------------------------------------------------------------------------
+
+_ROOT = Path(__file__).resolve().parents[2]
+_page_of_last_item: str | None = None
+
+
+def _is_block(item: pytest.Item) -> bool:
+    return type(item).__name__ == "TestBlock" and getattr(getattr(item, "obj", None), "syntax", None) == "python"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        if _is_block(item):
+            page = docs_path(item.path, _ROOT)
+            if page is not None and page not in RECORDS:
+                RECORDS[page] = PageRecord(expected=[b.lineno for b in python_tests(item.path)])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    global _page_of_last_item
+    if not _is_block(item):
+        return (yield)
+    page = docs_path(item.path, _ROOT)
+    if page != _page_of_last_item:
+        if _page_of_last_item is not None:
+            end_page()
+        start_page()
+        _page_of_last_item = page
+    import pytest_codeblocks.plugin as plugin
+
+    outputs: list[Output] = []
+    original = plugin.stdout_io
+    plugin.stdout_io = lambda stdout=None: recording(outputs)
+    try:
+        result = yield
+    finally:
+        plugin.stdout_io = original
+    record = RECORDS.get(page) if page else None
+    if record is not None:
+        record.blocks[item.obj.lineno] = outputs
+        record.passed.append(item.obj.lineno)
+    return result
+
+
+def pytest_runtest_teardown(item, nextitem):
+    global _page_of_last_item
+    if _page_of_last_item is not None and (nextitem is None or not _is_block(nextitem)
+                                           or docs_path(nextitem.path, _ROOT) != _page_of_last_item):
+        end_page()
+        _page_of_last_item = None
+
+
+# --- comparing with the build -----------------------------------------------------------
+
+
+def _merged(outputs: list[Output]) -> list[Output]:
+    """Consecutive printed texts as one (the build flushes text at each block's end)."""
+    merged: list[Output] = []
+    for out in outputs:
+        if out.kind == "text" and merged and merged[-1].kind == "text":
+            merged[-1] = Output("text", merged[-1].data + out.data)
+        else:
+            merged.append(out)
+    return merged
+
+
+def _lines(code: str) -> str:
+    """The code without blank lines (pytest-codeblocks drops those of indented blocks)."""
+    return "".join(line for line in code.splitlines(keepends=True) if line.strip())
+
+
+def differences(path: Path, build_blocks: list, build_outputs: list[list[Output]],
+                test_outputs: dict[int, list[Output]]) -> list[str]:
+    """Where the outputs of the build (one list per ```python block, as ``literate.execute``
+    records them) differ from those of the code-block tests of the same page (one list per
+    test; a ``cont`` chain is one test made of several blocks)."""
+    problems: list[str] = []
+    i = 0
+    for test in python_tests(path):
+        want, code, outputs = _lines(test.code), "", []
+        while len(code) < len(want) and i < len(build_blocks):
+            code += _lines(build_blocks[i].code)
+            outputs += build_outputs[i]
+            i += 1
+        if code != want:
+            return problems + [f"{path.name}: the build's blocks do not line up with the code-block test at line "
+                               f"{test.lineno} (a cont marker attached to a non-python fence?)"]
+        ours, theirs = _merged(outputs), _merged(test_outputs.get(test.lineno, []))
+        where = f"{path.name}, code-block test at line {test.lineno}"
+        if len(ours) != len(theirs) or any(a.kind != b.kind for a, b in zip(ours, theirs)):
+            problems.append(f"{where}: the build showed {[o.kind for o in ours]}, the test {[o.kind for o in theirs]}")
+            continue
+        figures = 0
+        for a, b in zip(ours, theirs):
+            figures += a.kind == "svg"
+            if a.kind == "text" and a.data != b.data:
+                problems.append(f"{where}: printed text differs\n  build: {a.data[:300]!r}\n  test:  {b.data[:300]!r}")
+            elif a.kind == "svg" and (a.data != b.data or a.alt != b.alt):
+                at = next((k for k, (x, y) in enumerate(zip(a.data, b.data)) if x != y), min(len(a.data), len(b.data)))
+                problems.append(f"{where}: figure {figures} ({a.alt!r}) differs from byte {at} on: "
+                                f"build {a.data[at:at + 80]!r}, test {b.data[at:at + 80]!r}")
+    if i != len(build_blocks):
+        problems.append(f"{path.name}: {len(build_blocks) - i} blocks at the end ran in the build but in no test")
+    return problems
