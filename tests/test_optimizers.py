@@ -654,3 +654,85 @@ def test_state_is_updated_in_place_and_keeps_the_parameters_dtype(cls, names):
         assert getattr(optimizer, name)["W"] is first, f"{name} was replaced by a new array"
         assert first.dtype == np.float32
     assert params["W"].dtype == np.float32
+
+
+# --- chapters 4-6: how far one step can go, and what Momentum buys --------------------------------
+
+
+def book_adam_first_step_of_a_late_key(T, lr=0.001, b1=0.9, b2=0.999, g=0.5):
+    """The book's Adam (one global step count), written out: key 'b' first appears at call T."""
+    m = v = 0.0
+    for it in range(1, T + 1):  # 'b' gets its first gradient at call T; its m and v start at 0 then
+        lr_t = lr * math.sqrt(1.0 - b2**it) / (1.0 - b1**it)
+    m += (1 - b1) * (g - m)
+    v += (1 - b2) * (g * g - v)
+    return lr_t * m / (math.sqrt(v) + EPS) / lr
+
+
+@pytest.mark.parametrize("T, expected", [(10, 0.48), (1000, 2.51), (10**5, 3.16)])
+def test_the_books_global_step_makes_a_late_keys_first_step_wrong(T, expected):
+    factor = math.sqrt(1 - 0.999**T) / (1 - 0.9**T) * 0.1 / math.sqrt(0.001)
+    assert math.isclose(book_adam_first_step_of_a_late_key(T), factor, rel_tol=1e-4)
+    assert round(factor, 2) == expected
+    # the package counts per key: the late key's first step is lr (|g| >> eps)
+    adam, params = Adam(), {"W": np.zeros(1)}
+    for _ in range(T - 1):
+        adam.update(params, {"W": np.ones(1)})
+    params["b"] = 0.0
+    adam.update(params, {"W": np.ones(1), "b": 0.5})
+    assert math.isclose(-params["b"] / 0.001, 1.0, rel_tol=1e-4)
+
+
+def test_adams_step_is_about_lr_but_not_bounded_by_it():
+    def ratios(grads):
+        adam, params, out = Adam(lr=1.0), {"w": 0.0}, []
+        for g in grads:
+            before = params["w"]
+            adam.update(params, {"w": g})
+            out.append(abs(params["w"] - before))
+        return np.array(out)
+
+    assert ratios([0.5] * 5).max() < 1 + 1e-6  # a steady gradient: lr per step
+    sparse = 0.1 / math.sqrt(0.001)  # Kingma & Ba 2015, section 2.1
+    assert math.isclose(ratios([0.0] * 20000 + [1.0])[-1], sparse, rel_tol=1e-3)
+    cauchy_schwarz = sparse / math.sqrt(1 - 0.81 / 0.999)  # the largest |m| / sqrt(v) there is
+    growing = ratios([0.0] * 20000 + list(1e-9 * (0.999 / 0.9) ** np.arange(400))).max()
+    assert sparse < growing <= cauchy_schwarz * (1 + 1e-9) and math.isclose(growing, cauchy_schwarz, rel_tol=1e-3)
+    rng = np.random.default_rng(6)
+    heavy = rng.standard_cauchy(5000) * 10.0 ** rng.integers(-6, 6, 5000)
+    assert ratios(heavy).max() <= cauchy_schwarz
+
+
+@pytest.mark.parametrize("cls, bound", [(AdaGrad, 1.0), (RMSprop, 10.0)])
+def test_adagrad_never_steps_more_than_lr_and_rmsprop_never_more_than_ten(cls, bound):
+    """h >= g**2 (AdaGrad) and h >= (1 - rho) g**2 (RMSprop): |step| <= lr and <= lr / sqrt(1 - rho)."""
+    rng = np.random.default_rng(7)
+    opt, params = cls(lr=0.1), {"W": np.zeros(200)}
+    largest = 0.0
+    for _ in range(300):
+        g = rng.standard_cauchy(200) * 10.0 ** rng.integers(-5, 5, 200)
+        before = params["W"].copy()
+        opt.update(params, {"W": g})
+        largest = max(largest, np.abs(params["W"] - before).max() / 0.1)
+    assert largest <= bound * (1 + 1e-9)
+    assert largest > 0.9 * bound  # the bound is reached (RMSprop: at its first step)
+
+
+@pytest.mark.parametrize("kappa", [20, 100, 1000])
+def test_tuned_heavy_ball_contracts_at_the_square_root_rate(kappa):
+    """Polyak 1964: on curvatures [mu, L], tuned GD (kappa-1)/(kappa+1), tuned heavy ball (sqrt(kappa)-1)/(sqrt(kappa)+1)."""
+    mu, L = 1.0 / kappa, 1.0
+
+    def distance_after(optimizer, steps):
+        params = {"x": 1.0, "y": 1.0}
+        for _ in range(steps):
+            optimizer.update(params, {"x": mu * params["x"], "y": L * params["y"]})
+        return math.hypot(params["x"], params["y"])
+
+    r_gd = (kappa - 1) / (kappa + 1)
+    r_hb = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
+    gd = lambda: SGD(lr=2 / (L + mu))
+    hb = lambda: Momentum(lr=4 / (math.sqrt(L) + math.sqrt(mu)) ** 2, momentum=r_hb**2)
+    assert math.isclose((distance_after(gd(), 400) / distance_after(gd(), 200)) ** (1 / 200), r_gd, rel_tol=1e-9)
+    measured = (distance_after(hb(), 400) / distance_after(hb(), 200)) ** (1 / 200)
+    assert r_hb < measured < r_hb * 2 ** (1 / 200) * (1 + 1e-9)  # k r^k: a double root
