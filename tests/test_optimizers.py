@@ -433,6 +433,8 @@ def test_float16_is_refused_by_optimizers_that_square_the_gradient(cls, where):
 
 def test_why_float16_is_refused():
     """The failure the refusal prevents: in float16 v underflows to 0 and the step is lr * m / eps."""
+    assert np.float16(1e-4) * np.float16(1e-4) == 0  # the appendix: 1e-4 squared is already 0 in float16
+    assert 5e-8 < float(np.finfo(np.float16).smallest_subnormal) < 7e-8  # "about 6e-8"
     g = np.float16(1e-3)
     assert np.float16(1 - 0.999) * g * g == 0
     m, v = np.float16(0.1) * g, np.float16(0.001) * g * g
