@@ -583,7 +583,6 @@ def test_optimizer_compare_naive_paths_with_array_parameters():
         np.testing.assert_allclose(ours[name], path, rtol=1e-12, atol=1e-15, err_msg=name)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="scalar parameters (issue 12 item 2) come from another branch")
 def test_optimizer_compare_naive_paths_with_float_parameters_as_in_the_book():
     def step(name):
         optimizer = ZERODL[name](lr=NAIVE[name])

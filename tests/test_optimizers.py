@@ -276,9 +276,9 @@ def test_a_parameter_replaced_by_another_shape_fails_clearly_and_changes_nothing
 @pytest.mark.parametrize("cls", ALL)
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_a_non_finite_gradient_poisons_the_parameter(cls, bad):
-    """No optimizer checks for finiteness: a NaN or inf gradient reaches the parameter."""
+    """No optimizer repairs a NaN or inf gradient: it reaches the parameter (with a warning)."""
     params = {"W": np.array([1.0, 2.0])}
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning, match=r"grads\['W'\] contains nan or inf"):
         cls(lr=0.1).update(params, {"W": np.array([bad, 0.5])})
     assert not np.isfinite(params["W"][0])
     assert np.isfinite(params["W"][1]), "other elements are unaffected"
@@ -288,7 +288,8 @@ def test_a_non_finite_gradient_poisons_the_parameter(cls, bad):
 def test_after_one_nan_gradient_the_state_stays_nan(cls, state):
     optimizer = cls(lr=0.1)
     params = {"W": np.array([1.0])}
-    optimizer.update(params, {"W": np.array([np.nan])})
+    with pytest.warns(RuntimeWarning):
+        optimizer.update(params, {"W": np.array([np.nan])})
     for _ in range(5):
         optimizer.update(params, {"W": np.array([0.5])})
         assert np.isnan(getattr(optimizer, state)["W"][0])
@@ -297,8 +298,208 @@ def test_after_one_nan_gradient_the_state_stays_nan(cls, state):
 
 def test_sgd_carries_a_nan_gradient_into_the_parameter():
     params = {"W": np.array([1.0])}
-    SGD(lr=0.1).update(params, {"W": np.array([np.nan])})
+    with pytest.warns(RuntimeWarning):
+        SGD(lr=0.1).update(params, {"W": np.array([np.nan])})
     assert np.isnan(params["W"][0])
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_the_first_non_finite_gradient_is_warned_once_per_optimizer(cls):
+    import warnings
+
+    optimizer, params = cls(lr=0.1), {"a": np.ones(3), "b": np.ones(2)}
+    good = {"a": np.ones(3), "b": np.ones(2)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optimizer.update(params, good)
+        assert not caught, "finite gradients: no warning"
+        with np.errstate(invalid="ignore"):
+            for bad in (np.inf, np.nan, np.nan):
+                optimizer.update(params, {"a": np.ones(3), "b": np.array([1.0, bad])})
+    assert len(caught) == 1 and caught[0].category is RuntimeWarning
+    assert "grads['b']" in str(caught[0].message)
+
+
+def test_large_finite_gradients_whose_sum_overflows_are_not_warned():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SGD(lr=1e-40).update({"W": np.zeros(4, np.float32)}, {"W": np.full(4, 3e38, np.float32)})
+
+
+# --- scalars as in the book, and update() that changes nothing when it fails -----------------------
+
+SCALAR_CASES = [case for case in CASES]
+
+
+@pytest.mark.parametrize("cls, kwargs, reference", SCALAR_CASES, ids=IDS)
+@pytest.mark.parametrize("kind", ["float", "int", "np.float64", "0-d array"])
+def test_scalar_parameters_are_updated_as_the_equations_say(cls, kwargs, reference, kind):
+    """params['x'] = -7.0 as in the book's optimizer_compare_naive.py: the dict entry is
+    rebound to the new number (a 0-d array is an array: updated in place)."""
+    make = {"float": float, "int": int, "np.float64": np.float64, "0-d array": lambda x: np.array(float(x))}[kind]
+    params = {"x": make(-7), "y": make(2)}
+    zero_d = {key: value for key, value in params.items() if isinstance(value, np.ndarray)}
+    expected, states = {"x": -7.0, "y": 2.0}, {"x": {}, "y": {}}
+    optimizer = cls(**kwargs)
+    for _ in range(30):
+        grads = {"x": float(params["x"]) / 10.0, "y": 2.0 * float(params["y"])}
+        optimizer.update(params, grads)
+        for key in expected:
+            expected[key] = reference(expected[key], grads[key], states[key], kwargs["lr"])
+    for key in expected:
+        assert np.ndim(params[key]) == 0 and isinstance(float(params[key]), float)
+        assert math.isclose(float(params[key]), expected[key], rel_tol=1e-12, abs_tol=1e-12), key
+        if key in zero_d:
+            assert params[key] is zero_d[key], "a 0-d array is updated in place"
+    for name in ("v", "h", "m"):
+        for value in getattr(optimizer, name, {}).values():
+            assert np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.floating)
+
+
+@pytest.mark.parametrize("cls, kwargs, reference", SCALAR_CASES, ids=IDS)
+def test_scalar_and_array_parameters_in_one_call(cls, kwargs, reference):
+    rng = np.random.default_rng(11)
+    W = rng.normal(size=(3, 2))
+    params = {"W": W, "s": 0.5}
+    expected, states = {"W": W.copy(), "s": 0.5}, {"W": {}, "s": {}}
+    optimizer = cls(**kwargs)
+    for _ in range(20):
+        grads = {"W": rng.normal(size=(3, 2)), "s": float(rng.normal())}
+        optimizer.update(params, grads)
+        for key in expected:
+            expected[key] = reference(expected[key], grads[key], states[key], kwargs["lr"])
+    assert params["W"] is W
+    np.testing.assert_allclose(W, expected["W"], rtol=1e-10, atol=1e-13)
+    assert math.isclose(params["s"], expected["s"], rel_tol=1e-10, abs_tol=1e-13)
+
+
+def test_float32_scalar_parameter_stays_float32():
+    params = {"x": np.float32(1.0)}
+    Adam(lr=0.1).update(params, {"x": np.float32(0.5)})
+    assert type(params["x"]) is np.float32
+
+
+def snapshot(optimizer, params):
+    state = {
+        name: {key: np.array(value, copy=True) for key, value in getattr(optimizer, name).items()}
+        for name in ("v", "h", "m")
+        if isinstance(getattr(optimizer, name, None), dict)
+    }
+    counts = (dict(getattr(optimizer, "t", {})), getattr(optimizer, "iter", None))
+    return {key: np.array(value, copy=True) for key, value in params.items()}, state, counts
+
+
+def assert_unchanged(before, after):
+    (p0, s0, c0), (p1, s1, c1) = before, after
+    assert p0.keys() == p1.keys() and all(np.array_equal(p0[k], p1[k]) for k in p0)
+    assert s0.keys() == s1.keys()
+    for name in s0:
+        assert s0[name].keys() == s1[name].keys(), f"{name} gained or lost keys"
+        assert all(np.array_equal(s0[name][k], s1[name][k]) for k in s0[name])
+    assert c0 == c1, "step counts advanced"
+
+
+def read_only(shape):
+    array = np.ones(shape)
+    array.flags.writeable = False
+    return array
+
+
+BAD_SECOND_KEY = {
+    "gradient is a list": ({"b": np.zeros(2)}, {"b": [1.0, 1.0]}, TypeError, r"grads\['b'\] must be a NumPy array"),
+    "gradient is complex": ({"b": np.zeros(2)}, {"b": np.ones(2, complex)}, TypeError, r"grads\['b'\]"),
+    "gradient is bool": ({"b": np.zeros(2)}, {"b": np.ones(2, bool)}, TypeError, r"grads\['b'\]"),
+    "gradient is a string": ({"b": 1.0}, {"b": "0.5"}, TypeError, r"grads\['b'\]"),
+    "gradient has the wrong shape": ({"b": np.zeros(2)}, {"b": np.ones((1, 2))}, ValueError, r"grads\['b'\] has shape"),
+    "parameter is read-only": ({"b": read_only(2)}, {"b": np.ones(2)}, ValueError, r"params\['b'\] is a read-only"),
+    "parameter is an integer array": ({"b": np.zeros(2, int)}, {"b": np.ones(2)}, TypeError, r"params\['b'\] must be a floating-point"),
+    "parameter is a 0-d integer array": ({"b": np.array(3)}, {"b": 1.0}, TypeError, r"params\['b'\] must be a floating-point"),
+    "parameter is a list": ({"b": [0.0, 0.0]}, {"b": np.ones(2)}, TypeError, r"params\['b'\] must be a floating-point"),
+    "parameter is a bool": ({"b": True}, {"b": 1.0}, TypeError, r"params\['b'\] must be a floating-point"),
+}
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("case", BAD_SECOND_KEY, ids=list(BAD_SECOND_KEY))
+def test_a_failed_update_leaves_parameters_and_state_as_they_were(cls, case):
+    """Validate everything, then update: the good first key is not touched, no step is counted."""
+    extra_param, extra_grad, error, message = BAD_SECOND_KEY[case]
+    optimizer = cls(lr=0.1)
+    params = {"W": np.ones((2, 2))}
+    optimizer.update(params, {"W": np.full((2, 2), 0.5)})
+    params.update(extra_param)
+    before = snapshot(optimizer, {"W": params["W"]})
+    with pytest.raises(error, match=message):
+        optimizer.update(params, {"W": np.full((2, 2), 0.5), **extra_grad})
+    assert_unchanged(before, snapshot(optimizer, {"W": params["W"]}))
+
+
+@pytest.mark.parametrize("cls", [Momentum, Nesterov, AdaGrad, RMSprop, Adam])
+def test_a_replaced_parameter_is_found_before_anything_changes(cls):
+    optimizer = cls(lr=0.1)
+    optimizer.update({"W": np.ones(2), "b": np.ones(3)}, {"W": np.ones(2), "b": np.ones(3)})
+    params = {"W": np.ones(2), "b": np.ones(4)}
+    before = snapshot(optimizer, params)
+    with pytest.raises(ValueError, match=r"params\['b'\] has shape \(4,\).*new optimizer"):
+        optimizer.update(params, {"W": np.ones(2), "b": np.ones(4)})
+    assert_unchanged(before, snapshot(optimizer, params))
+
+
+@pytest.mark.parametrize("cls", [AdaGrad, RMSprop, Adam])
+@pytest.mark.parametrize("where", ["param", "grad"])
+def test_float16_is_refused_by_optimizers_that_square_the_gradient(cls, where):
+    """(1 - beta2) * g**2 underflows in float16: Adam and RMSprop would blow up silently."""
+    param = np.ones(3, np.float16 if where == "param" else np.float32)
+    grad = np.full(3, 1e-3, np.float16 if where == "grad" else np.float32)
+    with pytest.raises(TypeError, match="float16"):
+        cls().update({"W": param}, {"W": grad})
+    np.testing.assert_array_equal(param, 1.0)
+
+
+def test_why_float16_is_refused():
+    """The failure the refusal prevents: in float16 v underflows to 0 and the step is lr * m / eps."""
+    assert np.float16(1e-4) * np.float16(1e-4) == 0  # the appendix: 1e-4 squared is already 0 in float16
+    assert 5e-8 < float(np.finfo(np.float16).smallest_subnormal) < 7e-8  # "about 6e-8"
+    g = np.float16(1e-3)
+    assert np.float16(1 - 0.999) * g * g == 0
+    m, v = np.float16(0.1) * g, np.float16(0.001) * g * g
+    assert v == 0 and abs(float(m) / (math.sqrt(float(v)) + EPS)) > 100  # vs about 3.16 in exact arithmetic
+
+
+@pytest.mark.parametrize("cls", [SGD, Momentum, Nesterov])
+def test_float16_parameters_are_updated_correctly_where_nothing_is_squared(cls):
+    """No squares: a float16 update is the float64 one rounded, within float16's precision."""
+    rng = np.random.default_rng(4)
+    p16, p64 = {"W": np.ones(50, np.float16)}, {"W": np.ones(50)}
+    o16, o64 = cls(lr=0.01), cls(lr=0.01)
+    for _ in range(10):
+        g = rng.normal(size=50)
+        o16.update(p16, {"W": g.astype(np.float16)})
+        o64.update(p64, {"W": g.astype(np.float16).astype(np.float64)})
+    assert p16["W"].dtype == np.float16
+    np.testing.assert_allclose(p16["W"], p64["W"], rtol=1e-2)
+
+
+def test_adam_update_one_is_the_extension_point_for_a_subclass():
+    """A subclass changes one parameter's step (here: decoupled decay as in AdamW), update() stays."""
+
+    class DecayedAdam(Adam):
+        def __init__(self, lr=0.001, weight_decay=0.01, **kwargs):
+            super().__init__(lr, **kwargs)
+            self.weight_decay = weight_decay
+
+        def update_one(self, key, param, grad):
+            param *= 1 - self.lr * self.weight_decay
+            return super().update_one(key, param, grad)
+
+    W = np.array([1.0, -2.0])
+    params = {"W": W, "s": 3.0}
+    DecayedAdam(lr=0.1, weight_decay=0.5).update(params, {"W": np.array([0.5, 0.5]), "s": 0.5})
+    expected = lambda w: ref_adam(w * (1 - 0.1 * 0.5), 0.5, {}, 0.1)  # decay, then chapter 6's step
+    assert params["W"] is W and np.allclose(W, expected(np.array([1.0, -2.0])), rtol=1e-12)
+    assert math.isclose(params["s"], expected(3.0), rel_tol=1e-12)
 
 
 # --- chapter 4-7 claims on f(x, y) = x**2 / 20 + y**2 ------------------------------------------------
@@ -482,3 +683,85 @@ def test_state_is_updated_in_place_and_keeps_the_parameters_dtype(cls, names):
         assert getattr(optimizer, name)["W"] is first, f"{name} was replaced by a new array"
         assert first.dtype == np.float32
     assert params["W"].dtype == np.float32
+
+
+# --- chapters 4-6: how far one step can go, and what Momentum buys --------------------------------
+
+
+def book_adam_first_step_of_a_late_key(T, lr=0.001, b1=0.9, b2=0.999, g=0.5):
+    """The book's Adam (one global step count), written out: key 'b' first appears at call T."""
+    m = v = 0.0
+    for it in range(1, T + 1):  # 'b' gets its first gradient at call T; its m and v start at 0 then
+        lr_t = lr * math.sqrt(1.0 - b2**it) / (1.0 - b1**it)
+    m += (1 - b1) * (g - m)
+    v += (1 - b2) * (g * g - v)
+    return lr_t * m / (math.sqrt(v) + EPS) / lr
+
+
+@pytest.mark.parametrize("T, expected", [(10, 0.48), (1000, 2.51), (10**5, 3.16)])
+def test_the_books_global_step_makes_a_late_keys_first_step_wrong(T, expected):
+    factor = math.sqrt(1 - 0.999**T) / (1 - 0.9**T) * 0.1 / math.sqrt(0.001)
+    assert math.isclose(book_adam_first_step_of_a_late_key(T), factor, rel_tol=1e-4)
+    assert round(factor, 2) == expected
+    # the package counts per key: the late key's first step is lr (|g| >> eps)
+    adam, params = Adam(), {"W": np.zeros(1)}
+    for _ in range(T - 1):
+        adam.update(params, {"W": np.ones(1)})
+    params["b"] = 0.0
+    adam.update(params, {"W": np.ones(1), "b": 0.5})
+    assert math.isclose(-params["b"] / 0.001, 1.0, rel_tol=1e-4)
+
+
+def test_adams_step_is_about_lr_but_not_bounded_by_it():
+    def ratios(grads):
+        adam, params, out = Adam(lr=1.0), {"w": 0.0}, []
+        for g in grads:
+            before = params["w"]
+            adam.update(params, {"w": g})
+            out.append(abs(params["w"] - before))
+        return np.array(out)
+
+    assert ratios([0.5] * 5).max() < 1 + 1e-6  # a steady gradient: lr per step
+    sparse = 0.1 / math.sqrt(0.001)  # Kingma & Ba 2015, section 2.1
+    assert math.isclose(ratios([0.0] * 20000 + [1.0])[-1], sparse, rel_tol=1e-3)
+    cauchy_schwarz = sparse / math.sqrt(1 - 0.81 / 0.999)  # the largest |m| / sqrt(v) there is
+    growing = ratios([0.0] * 20000 + list(1e-9 * (0.999 / 0.9) ** np.arange(400))).max()
+    assert sparse < growing <= cauchy_schwarz * (1 + 1e-9) and math.isclose(growing, cauchy_schwarz, rel_tol=1e-3)
+    rng = np.random.default_rng(6)
+    heavy = rng.standard_cauchy(5000) * 10.0 ** rng.integers(-6, 6, 5000)
+    assert ratios(heavy).max() <= cauchy_schwarz
+
+
+@pytest.mark.parametrize("cls, bound", [(AdaGrad, 1.0), (RMSprop, 10.0)])
+def test_adagrad_never_steps_more_than_lr_and_rmsprop_never_more_than_ten(cls, bound):
+    """h >= g**2 (AdaGrad) and h >= (1 - rho) g**2 (RMSprop): |step| <= lr and <= lr / sqrt(1 - rho)."""
+    rng = np.random.default_rng(7)
+    opt, params = cls(lr=0.1), {"W": np.zeros(200)}
+    largest = 0.0
+    for _ in range(300):
+        g = rng.standard_cauchy(200) * 10.0 ** rng.integers(-5, 5, 200)
+        before = params["W"].copy()
+        opt.update(params, {"W": g})
+        largest = max(largest, np.abs(params["W"] - before).max() / 0.1)
+    assert largest <= bound * (1 + 1e-9)
+    assert largest > 0.9 * bound  # the bound is reached (RMSprop: at its first step)
+
+
+@pytest.mark.parametrize("kappa", [20, 100, 1000])
+def test_tuned_heavy_ball_contracts_at_the_square_root_rate(kappa):
+    """Polyak 1964: on curvatures [mu, L], tuned GD (kappa-1)/(kappa+1), tuned heavy ball (sqrt(kappa)-1)/(sqrt(kappa)+1)."""
+    mu, L = 1.0 / kappa, 1.0
+
+    def distance_after(optimizer, steps):
+        params = {"x": 1.0, "y": 1.0}
+        for _ in range(steps):
+            optimizer.update(params, {"x": mu * params["x"], "y": L * params["y"]})
+        return math.hypot(params["x"], params["y"])
+
+    r_gd = (kappa - 1) / (kappa + 1)
+    r_hb = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
+    gd = lambda: SGD(lr=2 / (L + mu))
+    hb = lambda: Momentum(lr=4 / (math.sqrt(L) + math.sqrt(mu)) ** 2, momentum=r_hb**2)
+    assert math.isclose((distance_after(gd(), 400) / distance_after(gd(), 200)) ** (1 / 200), r_gd, rel_tol=1e-9)
+    measured = (distance_after(hb(), 400) / distance_after(hb(), 200)) ** (1 / 200)
+    assert r_hb < measured < r_hb * 2 ** (1 / 200) * (1 + 1e-9)  # k r^k: a double root

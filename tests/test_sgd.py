@@ -60,8 +60,7 @@ def test_check_update_args_names_every_missing_and_extra_key():
     [
         (np.array([1, 2]), np.array([0.5, 0.5])),  # integers: NumPy's -= would refuse without naming the key
         (np.array([True, False]), np.array([0.5, 0.5])),
-        (1.0, 0.5),  # a Python float: -= would rebind the dict entry, not update the caller's value
-        ([1.0, 2.0], [0.5, 0.5]),
+        ([1.0, 2.0], [0.5, 0.5]),  # a list: neither an array nor a number
     ],
 )
 def test_check_update_args_refuses_parameters_that_cannot_be_updated_in_place(param, grad):
@@ -69,9 +68,16 @@ def test_check_update_args_refuses_parameters_that_cannot_be_updated_in_place(pa
         check_update_args({"W": param}, {"W": grad})
 
 
-def test_check_update_args_accepts_matching_float_arrays():
-    params = {"W": np.zeros((2, 3), np.float32), "b": np.zeros(3)}
-    check_update_args(params, {"W": np.ones((2, 3)), "b": np.ones(3, np.float32)})  # no error
+def test_check_update_args_accepts_matching_float_arrays_and_numbers():
+    params = {"W": np.zeros((2, 3), np.float32), "b": np.zeros(3), "x": -7.0, "n": 3, "z": np.array(0.5)}
+    grads = {"W": np.ones((2, 3)), "b": np.ones(3, np.float32), "x": 0.5, "n": np.int64(1), "z": np.array(1.0)}
+    check_update_args(params, grads)  # no error
+
+
+def test_sgd_rebinds_a_number_as_the_books_code_does():
+    params = {"x": -7.0, "n": 3}
+    SGD(lr=0.95).update(params, {"x": -0.7, "n": 1})
+    assert params == {"x": -7.0 + 0.95 * 0.7, "n": 3 - 0.95}
 
 
 @pytest.mark.parametrize("params, grads", [([np.zeros(2)], [np.zeros(2)]), ({"W": np.zeros(2)}, None)])

@@ -9,17 +9,17 @@
 # %% [markdown]
 # # 学習率と最適化手法
 #
-# [第7章](../../07-optimizer-comparison/) では、5 つの手法を **手法ごとに選んだ 1 つの学習率** で並べ、
+# [本サイトの第7章](../../07-optimizer-comparison/) では、5 つの手法を **手法ごとに選んだ 1 つの学習率** で並べ、
 # 「順位は学習率の選び方で変わる」と書きました。このページでは、それを学習率を少しずつ変えながら確かめます。
-# 関数は第7章と同じ
+# 関数は本サイトの第7章と同じ
 #
 # $$f(x, y) = \frac{1}{20} x^2 + y^2$$
 #
-# です。$(-7, 2)$ から 30 回更新したあとの **最小値 $(0, 0)$ までの距離** を、学習率を $10^{-3}$ から $10$ まで
+# です。$(-7, 2)$ から 30 ステップ更新したあとの **最小値 $(0, 0)$ までの距離** を、学習率を $10^{-3}$ から $10$ まで
 # 対数目盛りで 25 通りに変えて、SGD・Momentum・AdaGrad・RMSprop・Adam について測ります。
 #
 # このページは Jupyter ノートブックとして書かれていて、サイトを作るときに実行されます。
-# 上のボタンからダウンロードして、学習率の範囲や更新の回数を変えて試してみてください。
+# 上のボタンからダウンロードして、学習率の範囲やステップを変えて試してみてください。
 
 # %%
 import matplotlib.pyplot as plt
@@ -73,9 +73,9 @@ start_distance = float(np.hypot(*START))
 print(f"出発点から最小値までの距離: {start_distance:.3f}")
 
 # %% [markdown]
-# 横軸が学習率、縦軸が 30 回更新したあとの最小値までの距離です（どちらも対数目盛り）。
+# 横軸が学習率、縦軸が 30 ステップ更新したあとの最小値までの距離です（どちらも対数目盛り）。
 # 点線より上は、出発点より遠くへ行ってしまった（発散した）ことを表します。図の上端を超えた値は上端に描きました。
-# ★ は第7章で使った学習率です。
+# ★ は本サイトの第7章で使った学習率です。
 
 # %%
 CEILING = 1e3
@@ -89,13 +89,13 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_ylim(top=CEILING * 2)
 ax.set_xlabel("学習率 η")
-ax.set_ylabel("30 回後の最小値までの距離")
-ax.set_title("学習率と 30 回更新後の最小値までの距離（(−7, 2) から）")
+ax.set_ylabel("30 ステップ後の最小値までの距離")
+ax.set_title("学習率と 30 ステップ更新後の最小値までの距離（(−7, 2) から）")
 ax.legend(loc="lower left", fontsize="small")
 plt.show()
 
 # %% [markdown]
-# どの手法にも、うまく働く学習率の範囲があります。小さすぎると 30 回ではほとんど進まず、大きすぎると発散するか、
+# どの手法にも、うまく働く学習率の範囲があります。小さすぎると 30 ステップではほとんど進まず、大きすぎると発散するか、
 # 最小値のまわりで振動して止まりません。25 通りの学習率のうち、距離が出発点の 1/10 未満になったものを数えます。
 
 # %%
@@ -109,8 +109,28 @@ assert max(distances["AdaGrad"][-1], distances["RMSprop"][-1]) < start_distance 
 
 # %% [markdown]
 # AdaGrad と RMSprop は、いちばん大きな学習率 10 でも発散していません。歩幅を勾配の大きさ（の平均）で割るので、
-# 勾配が大きくなっても 1 歩が $\eta$ 程度より大きくならないからです。SGD と Momentum の歩幅は勾配に比例するので、
-# 学習率が大きすぎると、1 歩ごとに遠くへ飛んで発散します。
+# 勾配がどれだけ大きくなっても 1 歩の大きさに上限があるからです。AdaGrad は $h \ge g^2$ なので 1 歩が $\eta$ を超えず、
+# RMSprop は $h \ge (1 - \rho) g^2$ なので $\eta / \sqrt{1 - \rho} = 10\eta$ を超えません（1 ステップ目がちょうど $10\eta$ です）。
+# SGD と Momentum の歩幅は勾配に比例するので、学習率が大きすぎると、1 歩ごとに遠くへ飛んで発散します。
+
+# %%
+def largest_step(name, lr, steps=STEPS):
+    """The largest |change| of one coordinate in one update, divided by lr."""
+    params = {"x": np.array(START[0]), "y": np.array(START[1])}
+    optimizer, largest = OPTIMIZERS[name](lr=lr), 0.0
+    for _ in range(steps):
+        before = np.array([params["x"], params["y"]])
+        gx, gy = grad_f(params["x"], params["y"])
+        optimizer.update(params, {"x": np.array(gx), "y": np.array(gy)})
+        largest = max(largest, float(np.abs(np.array([params["x"], params["y"]]) - before).max()) / lr)
+    return largest
+
+
+for name in ("AdaGrad", "RMSprop"):
+    steps = [largest_step(name, lr) for lr in learning_rates]
+    print(f"{name:<8} 1 歩の最大 / η: {max(steps):.3f}（25 通りの学習率のうち最大）")
+    assert max(steps) <= (1.0 if name == "AdaGrad" else 10.0) * (1 + 1e-9)
+assert np.isclose(largest_step("RMSprop", 0.1), 10.0)  # the first step of RMSprop
 
 # %% [markdown]
 # ## 学習率ごとの順位
@@ -134,7 +154,7 @@ assert np.isclose(final_distance("SGD", 1.0), np.hypot(7 * 0.9**30, 2))
 # たとえば AdaGrad は、学習率 0.1 では最下位ですが、1.0 では SGD を追い越します。
 # AdaGrad の歩幅は $\eta / \sqrt{h}$ で、勾配の 2 乗を足し続ける $h$ とともに小さくなっていくので、
 # 小さな $\eta$ では 30 回のうちに遠くまで進めません。
-# 一方 SGD は $\eta = 1$ で $y$ が毎回 $(1 - 2\eta) = -1$ 倍され、$\pm 2$ を行き来して止まりません（第1章の演習 2）。
+# 一方 SGD は $\eta = 1$ で $y$ が毎回 $(1 - 2\eta) = -1$ 倍され、$\pm 2$ を行き来して止まりません（本サイトの第1章の演習 2）。
 #
 # ## まとめ
 #
@@ -142,4 +162,4 @@ assert np.isclose(final_distance("SGD", 1.0), np.hypot(7 * 0.9**30, 2))
 #   手法を比べるときは、それぞれの学習率を調整してから比べる必要があります。
 # - 手法ごとに、うまく働く学習率の範囲の位置も幅も違います。ある手法の学習率を、そのまま別の手法に使うことはできません。
 # - ここで使ったのは 2 変数の単純な関数です。ニューラルネットワークの学習でも学習率しだいで結論が変わることは、
-#   第7章の MNIST の実験（学習率 0.1 の SGD）で確かめました。
+#   本サイトの第7章の MNIST の実験（学習率 0.1 の SGD）で見ました。

@@ -1,108 +1,38 @@
-# Generated from docs/02-sgd-minibatch.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md, docs/12-beyond.md by tools/literate/tangle.py.
+# Generated from docs/02-sgd-minibatch.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md, docs/12-beyond.md, docs/appendix-robustness.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["SGD", "check_update_args", "check_hyperparameter", "state_for", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW"]
+__all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW", "check_hyperparameter", "check_update_args", "state_for"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
 import math
 import numbers
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, MutableMapping
 
 import numpy as np
 
 
 class SGD:
-    """Stochastic gradient descent: W <- W - lr * dL/dW, in place for every key.
+    """Stochastic gradient descent: W <- W - lr * dL/dW for every key
+    (arrays in place, numbers replaced in the dict).
 
     Defined in chapter 2 (docs/02-sgd-minibatch.md).
     """
 
     def __init__(self, lr=0.01):
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a positive number, e.g. 0.01; got {lr!r}")
+        check_hyperparameter("lr", lr)
         self.lr = lr
 
     def update(self, params, grads):
-        check_update_args(params, grads)
+        check_update_args(params, grads, self)
         for key in params:
             params[key] -= self.lr * grads[key]
 
 
-def check_update_args(params, grads):
-    """Check the arguments of an optimizer's ``update(params, grads)``.
-
-    ``params`` and ``grads`` must be dicts with the same keys; every parameter
-    must be a floating-point NumPy array (it is updated in place, and an
-    integer array would silently truncate the update) and every gradient must
-    have its parameter's shape (NumPy would otherwise broadcast silently).
-    Raises ``TypeError`` or ``ValueError`` naming the offending key.
-    Defined in chapter 2 (docs/02-sgd-minibatch.md); used by every optimizer.
-    """
-    if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
-        raise TypeError(
-            "update(params, grads) takes two dicts keyed by parameter name ('W1', 'b1', ...); "
-            f"got {type(params).__name__} and {type(grads).__name__}"
-        )
-    missing = [key for key in params if key not in grads]
-    if missing:
-        raise ValueError(f"grads has no gradient for parameter(s) {', '.join(map(repr, missing))}")
-    extra = [key for key in grads if key not in params]
-    if extra:
-        raise ValueError(
-            f"grads has key(s) {', '.join(map(repr, extra))} that are not in params "
-            f"(params has {', '.join(map(repr, params))})"
-        )
-    for key, param in params.items():
-        if not isinstance(param, np.ndarray) or not np.issubdtype(param.dtype, np.floating):
-            raise TypeError(
-                f"params[{key!r}] must be a floating-point NumPy array (it is updated in place); "
-                f"got {type(param).__name__} of dtype {getattr(param, 'dtype', None)}. "
-                f"Convert it first, e.g. params[{key!r}] = params[{key!r}].astype(np.float64)"
-            )
-        if np.shape(grads[key]) != param.shape:
-            raise ValueError(
-                f"grads[{key!r}] has shape {np.shape(grads[key])}, but params[{key!r}] has shape {param.shape}"
-            )
-
-
 # --- from docs/04-momentum.md ---
-def check_hyperparameter(name, value, *, fraction=False):
-    """Raise ValueError unless ``value`` is a finite real number > 0
-    (with ``fraction=True``: a number in [0, 1), like a momentum or a decay rate).
-
-    Defined in chapter 4 (docs/04-momentum.md).
-    """
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = 0 <= value < 1 if fraction else value > 0
-    if not ok:
-        allowed = "a number in [0, 1), e.g. 0.9" if fraction else "a positive number, e.g. 0.01"
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
-
-
-def state_for(state, key, param):
-    """The optimizer state array of ``key`` in the dict ``state``, created as
-    zeros like ``param`` (same shape and dtype) the first time ``key`` is seen.
-
-    Raises ValueError if ``param`` no longer has the shape the state was made
-    for (the network changed under the optimizer). The optimizers call it for
-    every key before they change anything, so a failed ``update`` leaves the
-    parameters as they were. Defined in chapter 4.
-    """
-    array = state.get(key)
-    if array is None:
-        array = state[key] = np.zeros_like(param)
-    elif array.shape != param.shape:
-        raise ValueError(
-            f"params[{key!r}] has shape {param.shape}, but this optimizer's state for it has shape "
-            f"{array.shape}: the parameter was replaced; create a new optimizer for the new network"
-        )
-    return array
-
-
 class Momentum:
-    """Momentum SGD: v <- momentum * v - lr * grad; W <- W + v (in place).
+    """Momentum SGD: v <- momentum * v - lr * grad; W <- W + v (arrays in place).
 
     The velocity ``self.v[key]`` starts at zero the first time ``key`` is seen.
     Defined in chapter 4 (docs/04-momentum.md).
@@ -116,13 +46,12 @@ class Momentum:
         self.v = {}
 
     def update(self, params, grads):
-        check_update_args(params, grads)
-        velocities = {key: state_for(self.v, key, param) for key, param in params.items()}
-        for key, param in params.items():
-            v = velocities[key]
+        check_update_args(params, grads, self, states=[self.v])
+        for key in params:
+            v = state_for(self.v, key, params[key])
             v *= self.momentum
             v -= self.lr * grads[key]
-            param += v
+            params[key] += v
 
 
 class Nesterov(Momentum):
@@ -137,13 +66,12 @@ class Nesterov(Momentum):
     """
 
     def update(self, params, grads):
-        check_update_args(params, grads)
-        velocities = {key: state_for(self.v, key, param) for key, param in params.items()}
-        for key, param in params.items():
-            v = velocities[key]
+        check_update_args(params, grads, self, states=[self.v])
+        for key in params:
+            v = state_for(self.v, key, params[key])
             grad = grads[key]
-            param += self.momentum * self.momentum * v
-            param -= (1 + self.momentum) * self.lr * grad
+            params[key] += self.momentum * self.momentum * v
+            params[key] -= (1 + self.momentum) * self.lr * grad
             v *= self.momentum
             v -= self.lr * grad
 
@@ -165,13 +93,12 @@ class AdaGrad:
         self.h = {}
 
     def update(self, params, grads):
-        check_update_args(params, grads)
-        squares = {key: state_for(self.h, key, param) for key, param in params.items()}
-        for key, param in params.items():
-            h = squares[key]
+        check_update_args(params, grads, self, states=[self.h], squares=True)
+        for key in params:
+            h = state_for(self.h, key, params[key])
             grad = grads[key]
             h += grad * grad
-            param -= self.lr * grad / (np.sqrt(h) + self.eps)
+            params[key] -= self.lr * grad / (np.sqrt(h) + self.eps)
 
 
 class RMSprop:
@@ -192,14 +119,13 @@ class RMSprop:
         self.h = {}
 
     def update(self, params, grads):
-        check_update_args(params, grads)
-        squares = {key: state_for(self.h, key, param) for key, param in params.items()}
-        for key, param in params.items():
-            h = squares[key]
+        check_update_args(params, grads, self, states=[self.h], squares=True)
+        for key in params:
+            h = state_for(self.h, key, params[key])
             grad = grads[key]
             h *= self.decay_rate
             h += (1 - self.decay_rate) * grad * grad
-            param -= self.lr * grad / (np.sqrt(h) + self.eps)
+            params[key] -= self.lr * grad / (np.sqrt(h) + self.eps)
 
 
 # --- from docs/06-adam.md ---
@@ -229,18 +155,21 @@ class Adam:
         self.v = {}
 
     def update(self, params, grads):
-        check_update_args(params, grads)
-        moments = {key: state_for(self.m, key, param) for key, param in params.items()}
-        squares = {key: state_for(self.v, key, param) for key, param in params.items()}
+        check_update_args(params, grads, self, states=[self.m, self.v], squares=True)
         self.iter += 1
-        for key, param in params.items():
-            m, v = moments[key], squares[key]
-            t = self.t[key] = self.t.get(key, 0) + 1
-            lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
-            grad = grads[key]
-            m += (1 - self.beta1) * (grad - m)
-            v += (1 - self.beta2) * (grad * grad - v)
-            param -= lr_t * m / (np.sqrt(v) + self.eps)
+        for key in params:
+            params[key] = self.update_one(key, params[key], grads[key])
+
+    def update_one(self, key, param, grad):
+        """One Adam step for the parameter ``key``; returns the parameter
+        (the same array, updated in place, or a new number)."""
+        m, v = state_for(self.m, key, param), state_for(self.v, key, param)
+        t = self.t[key] = self.t.get(key, 0) + 1
+        lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        m += (1 - self.beta1) * (grad - m)
+        v += (1 - self.beta2) * (grad * grad - v)
+        param -= lr_t * m / (np.sqrt(v) + self.eps)
+        return param
 
 
 # --- from docs/12-beyond.md ---
@@ -266,12 +195,136 @@ class AdamW(Adam):
             )
         self.weight_decay = weight_decay
 
-    def update(self, params, grads):
-        check_update_args(params, grads)  # a wrong call changes nothing
-        for key, param in params.items():  # nor does a parameter of a new shape (checked before the decay)
-            state_for(self.m, key, param)
-            state_for(self.v, key, param)
-        shrink = 1 - self.lr * self.weight_decay
-        for key in params:
-            params[key] *= shrink  # arrays in place, like the Adam step below
-        super().update(params, grads)
+    def update_one(self, key, param, grad):
+        # Adam.update has checked every key before this runs: a wrong call changes nothing.
+        param *= 1 - self.lr * self.weight_decay  # an array in place; a number is rebound and returned
+        return super().update_one(key, param, grad)
+
+
+# --- from docs/appendix-robustness.md ---
+def check_hyperparameter(name, value, *, fraction=False):
+    """Raise ValueError unless ``value`` is a finite real number > 0
+    (with ``fraction=True``: a number in [0, 1), like a momentum or a decay rate).
+
+    Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = 0 <= value < 1 if fraction else value > 0
+    if not ok:
+        allowed = "a number in [0, 1), e.g. 0.9" if fraction else "a positive number, e.g. 0.01"
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+
+
+def _is_real_number(value):
+    """A Python or NumPy real scalar (not a bool)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real_array(value):
+    return isinstance(value, np.ndarray) and (
+        np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)
+    )
+
+
+def _all_finite(value):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(value))) or bool(np.isfinite(value).all())
+
+
+def check_update_args(params, grads, optimizer=None, *, states=(), squares=False):
+    """Check everything an optimizer's ``update(params, grads)`` needs, before anything changes.
+
+    ``params`` is a dict of floating-point NumPy arrays (updated in place) or Python/NumPy
+    numbers (replaced in the dict, as the book's ``params[key] -= ...`` does); ``grads`` has
+    the same keys, each a real (integer or float) array or number of its parameter's shape.
+    Integer and read-only arrays are refused; with ``squares=True`` (optimizers that square
+    the gradient) float16 is refused too. ``states``: the optimizer's per-key state dicts,
+    whose existing entries must have the parameter's shape. With ``optimizer`` given, the first
+    non-finite gradient it sees is reported once with a RuntimeWarning.
+    Raises TypeError or ValueError naming the key.
+    Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    if not isinstance(params, MutableMapping) or not isinstance(grads, Mapping):
+        raise TypeError(
+            "update(params, grads) takes two dicts keyed by parameter name ('W1', 'b1', ...); "
+            f"got {type(params).__name__} and {type(grads).__name__}"
+        )
+    missing = [key for key in params if key not in grads]
+    if missing:
+        raise ValueError(f"grads has no gradient for parameter(s) {', '.join(map(repr, missing))}")
+    extra = [key for key in grads if key not in params]
+    if extra:
+        raise ValueError(
+            f"grads has key(s) {', '.join(map(repr, extra))} that are not in params "
+            f"(params has {', '.join(map(repr, params))})"
+        )
+    for key, param in params.items():
+        grad = grads[key]
+        if isinstance(param, np.ndarray):
+            if not np.issubdtype(param.dtype, np.floating):
+                raise TypeError(
+                    f"params[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
+                    f"got an array of dtype {param.dtype}. "
+                    f"Convert it first, e.g. params[{key!r}] = params[{key!r}].astype(np.float64)"
+                )
+            if not param.flags.writeable:
+                raise ValueError(f"params[{key!r}] is a read-only array and cannot be updated in place; pass a copy")
+        elif not _is_real_number(param):
+            raise TypeError(
+                f"params[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
+                f"got {type(param).__name__}"
+            )
+        if not (_is_real_array(grad) or _is_real_number(grad)):
+            raise TypeError(
+                f"grads[{key!r}] must be a NumPy array of real numbers (or a number) shaped like params[{key!r}]; "
+                f"got {type(grad).__name__}{' of dtype ' + str(grad.dtype) if isinstance(grad, np.ndarray) else ''}"
+            )
+        if np.shape(grad) != np.shape(param):
+            raise ValueError(
+                f"grads[{key!r}] has shape {np.shape(grad)}, but params[{key!r}] has shape {np.shape(param)}"
+            )
+        if squares and np.float16 in (np.result_type(param), np.result_type(grad)):
+            raise TypeError(
+                f"params[{key!r}] or grads[{key!r}] is float16: the squared gradients of this optimizer "
+                "underflow to 0 in float16 and the steps blow up; use float32 (e.g. .astype(np.float32))"
+            )
+        for state in states:
+            if key in state and np.shape(state[key]) != np.shape(param):
+                raise ValueError(
+                    f"params[{key!r}] has shape {np.shape(param)}, but this optimizer's state for it has shape "
+                    f"{np.shape(state[key])}: the parameter was replaced; create a new optimizer for the new network"
+                )
+    if optimizer is not None and not getattr(optimizer, "warned_not_finite", False):
+        bad = [key for key, grad in grads.items() if not _all_finite(grad)]
+        if bad:
+            optimizer.warned_not_finite = True
+            warnings.warn(
+                f"{type(optimizer).__name__}: grads[{bad[0]!r}] contains nan or inf. It will stay in the parameter "
+                "and in the optimizer's state; lower the learning rate and start again with a new optimizer "
+                "(this warning is shown once per optimizer)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+def state_for(state, key, param):
+    """The optimizer state of ``key`` in the dict ``state``, created as zeros the first
+    time ``key`` is seen: like ``param`` for an array, a 0-d float array for a number.
+
+    Raises ValueError if ``param`` no longer has the shape the state was made for.
+    Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    array = state.get(key)
+    if array is None:
+        if isinstance(param, np.ndarray):
+            array = np.zeros_like(param)
+        else:
+            array = np.zeros((), dtype=np.result_type(param, 1.0))
+        state[key] = array
+    elif array.shape != np.shape(param):
+        raise ValueError(
+            f"params[{key!r}] has shape {np.shape(param)}, but this optimizer's state for it has shape "
+            f"{array.shape}: the parameter was replaced; create a new optimizer for the new network"
+        )
+    return array
