@@ -196,13 +196,23 @@ def browser():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"browser tests must run in CI: {reason}")
         pytest.skip(reason)
+    if _shared_browser:  # another test module imported this fixture: one Playwright per session
+        yield _shared_browser[0]
+        return
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        _shared_browser.append(chromium)
         yield chromium
+        _shared_browser.clear()
         chromium.close()
+
+
+# Modules that import the fixture get a second fixture definition; a second
+# sync_playwright() in one session fails, so they share the first one's browser.
+_shared_browser: list = []
 
 
 @pytest.fixture(scope="module")
