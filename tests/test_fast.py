@@ -331,3 +331,20 @@ def test_a_replaced_parameter_is_refused_before_anything_changes(change):
     with pytest.raises(ValueError, match=r"params\['b'\].*create a new"):
         adam.update(params, grads)
     assert_same(before, snapshot(params, adam))
+
+
+def test_fast_adam_refuses_numbers_and_float16_before_changing_anything():
+    """FastAdam works in place on arrays: a number is refused (chapter 6's Adam takes numbers),
+    and float16 is refused as chapter 6's Adam refuses it (the squared gradients underflow)."""
+    from zerodl.fast import FastAdam
+
+    W = np.ones(3)
+    params = {"W": W, "x": 1.0}
+    with pytest.raises(TypeError, match="use chapter 6's Adam for numbers"):
+        FastAdam().update(params, {"W": np.ones(3), "x": 0.5})
+    assert params["x"] == 1.0 and np.array_equal(W, np.ones(3))
+    half = {"W": np.ones(3, dtype=np.float16)}
+    optimizer = FastAdam()
+    with pytest.raises(TypeError, match="float16"):
+        optimizer.update(half, {"W": np.full(3, 1e-4, dtype=np.float16)})
+    assert np.array_equal(half["W"], np.ones(3)) and not optimizer.m and not optimizer.t

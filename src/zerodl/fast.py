@@ -171,7 +171,7 @@ class FastAdam(Adam):
         self._pool = None
 
     def update(self, params, grads):
-        check_update_args(params, grads)
+        check_update_args(params, grads, self, squares=True)  # as chapter 6's Adam: float16 refused
         self._check_in_place(params, grads)  # everything, before anything changes
         self.iter += 1
         for key, param in params.items():
@@ -189,6 +189,11 @@ class FastAdam(Adam):
         """Refuse, before any array or count changes, what would stop the update half-way."""
         for key, param in params.items():
             grad = grads[key]
+            if not isinstance(param, np.ndarray):
+                raise TypeError(
+                    f"params[{key!r}] is a {type(param).__name__}: FastAdam updates arrays in place; "
+                    "use chapter 6's Adam for numbers (it replaces them in the dict, as the book does)"
+                )
             if not param.flags.writeable:
                 raise ValueError(f"params[{key!r}] is read-only; the update writes into it (pass a writable array)")
             if not isinstance(grad, np.ndarray) or grad.dtype.kind not in "fiu":
