@@ -260,7 +260,7 @@ import numbers
 
 
 class Dropout:
-    """Dropout layer with the book's convention (arXiv:1207.0580).
+    """Dropout layer with the book's convention (Srivastava et al. 2014; Hinton et al. 2012, arXiv:1207.0580).
 
     ``forward(x, train_flg=True)`` keeps each element where
     ``np.random.rand(*x.shape) > dropout_ratio`` (probability 1 - ratio) and
