@@ -46,10 +46,9 @@ def plot_path(ax, history, title):
     ``ax`` is a matplotlib Axes; the package itself does not import matplotlib.
     Defined in chapter 4.
     """
-    xs = np.linspace(-10, 10, 201)
-    ys = np.linspace(-5, 5, 101)
-    X, Y = np.meshgrid(xs, ys)
-    ax.contour(X, Y, bowl(X, Y), levels=[0.1, 0.5, 1, 2, 3, 4.5, 6.5], colors="0.75", linewidths=0.8)
+    theta = np.linspace(0, 2 * np.pi, 97)
+    for level in (0.1, 0.5, 1, 2, 3, 4.5, 6.5):  # the contour bowl = level is the ellipse x²/20 + y² = level
+        ax.plot(np.sqrt(20 * level) * np.cos(theta), np.sqrt(level) * np.sin(theta), color="0.75", linewidth=0.8)
     ax.plot(history[:, 0], history[:, 1], "o-", color="tab:red", markersize=3, linewidth=1)
     ax.plot(0, 0, "+", color="k", markersize=12)
     ax.set_xlim(-10, 10)
