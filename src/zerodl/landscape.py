@@ -51,6 +51,7 @@ def plot_path(ax, history, title):
         ax.plot(np.sqrt(20 * level) * np.cos(theta), np.sqrt(level) * np.sin(theta), color="0.75", linewidth=0.8)
     ax.plot(history[:, 0], history[:, 1], "o-", color="tab:red", markersize=3, linewidth=1)
     ax.plot(0, 0, "+", color="k", markersize=12)
+    ax.grid(False)  # the contours are the grid here
     ax.set_xlim(-10, 10)
     ax.set_ylim(-5, 5)
     ax.set_xlabel("$x$")

@@ -60,9 +60,10 @@ class Nesterov(Momentum):
     velocity before this step and g the gradient at the parameters,
     W <- W + momentum**2 * v - (1 + momentum) * lr * g;  v <- momentum * v - lr * g.
 
-    Same hyperparameters and velocity state as :class:`Momentum`. Unlike the
-    book's code, the first line uses the velocity *before* it is updated, as
-    the paper's equation does. Defined in chapter 4.
+    Same hyperparameters and velocity state as :class:`Momentum`. The first
+    line uses the velocity *before* it is updated, as the paper's equation
+    does and as the book's repository has done since its January 2021 fix
+    (before it, the velocity was updated first). Defined in chapter 4.
     """
 
     def update(self, params, grads):
