@@ -12,21 +12,7 @@ import pytest
 
 from zerodl.layers import Dropout
 from zerodl.network import MultiLayerNet, MultiLayerNetExtend
-
-
-def central_difference(f, x, h=1e-5):
-    """d f / d x for every element of the float64 array x (f reads x; x is restored)."""
-    grad = np.empty_like(x)
-    flat, out = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        keep = flat[i]
-        flat[i] = keep + h
-        up = f()
-        flat[i] = keep - h
-        down = f()
-        flat[i] = keep
-        out[i] = (up - down) / (2 * h)
-    return grad
+from numeric import central_difference
 
 
 def loss_by_hand(params, n_layers, x, t, lam):
