@@ -162,12 +162,9 @@ class MultiLayerNetExtend:
         dropout_ration=0.5,
         use_batchnorm=False,
     ):
+        check_net_args(input_size, hidden_size_list, output_size, activation, np.float64)  # chapter 3's checks
         activations = {"relu": Relu, "sigmoid": Sigmoid}
-        if activation not in activations:
-            raise ValueError(f"activation must be 'relu' or 'sigmoid', got {activation!r}")
         sizes = [input_size, *hidden_size_list, output_size]
-        if not all(isinstance(n, (int, np.integer)) and n > 0 for n in sizes):
-            raise ValueError(f"layer sizes must be positive integers, got {sizes}")
         self.input_size = input_size
         self.hidden_size_list = list(hidden_size_list)
         self.output_size = output_size

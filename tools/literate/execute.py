@@ -460,6 +460,21 @@ def _check_package(page: str, project_root: Path) -> None:
         )
 
 
+def draw_open_figures(plt) -> list[Output]:
+    """Every open figure as SVG with the build's settings, then closed: what ``plt.show()`` shows.
+
+    Shared with the code-block tests (literate.pytest_blocks), whose figures must be the same bytes.
+    """
+    outputs = []
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata=SVG_METADATA)
+        outputs.append(Output("svg", buffer.getvalue(), _titles(figure)))
+        plt.close(figure)
+    return outputs
+
+
 def _run_blocks(page: str, blocks: list[Block], plt, on_block=None) -> list[list[Output]]:
     namespace: dict[str, object] = {"__name__": "__zerodl_page__"}
     results: list[list[Output]] = []
@@ -479,12 +494,7 @@ def _run_blocks(page: str, blocks: list[Block], plt, on_block=None) -> list[list
 
         def show(*args: object, **kwargs: object) -> None:
             flush_text()
-            for number in plt.get_fignums():
-                figure = plt.figure(number)
-                buffer = io.StringIO()
-                figure.savefig(buffer, format="svg", bbox_inches="tight", metadata=SVG_METADATA)
-                events.append(Output("svg", buffer.getvalue(), _titles(figure)))
-                plt.close(figure)
+            events.extend(draw_open_figures(plt))
 
         plt.show = show
         try:

@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from literate.execute import STYLE, SVG_METADATA, Output, _titles  # noqa: E402
+from literate.execute import STYLE, Output, draw_open_figures  # noqa: E402
 
 # One BLAS thread, as at build time (literate.execute): the same numbers as on
 # the site, and no OpenBLAS threads fighting over the cores. The environment
@@ -84,13 +84,9 @@ def _flush_text() -> None:
 def show(*args: object, **kwargs: object) -> None:
     """``plt.show()`` under pytest: draw every open figure as the build does, record it, close it."""
     _flush_text()
-    for number in plt.get_fignums():
-        figure = plt.figure(number)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata=SVG_METADATA)
-        if _current is not None:
-            _current.append(Output("svg", buffer.getvalue(), _titles(figure)))
-        plt.close(figure)
+    figures = draw_open_figures(plt)
+    if _current is not None:
+        _current.extend(figures)
 
 
 plt.show = show
