@@ -245,11 +245,11 @@ def book_softmax(a):
     return np.exp(a) / np.sum(np.exp(a), axis=-1, keepdims=True)
 
 
-def book_cross_entropy(y, t, eps=EPS):
-    """The book's cross-entropy error; eps=0 gives the exact -log y_k that zerodl's SoftmaxWithLoss computes."""
+def book_cross_entropy(y, t):
+    """The book's cross-entropy error, -log(y_k + 1e-7) averaged (zerodl's SoftmaxWithLoss by default)."""
     if t.size == y.size:
         t = t.argmax(axis=1)
-    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + eps)) / y.shape[0]
+    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + EPS)) / y.shape[0]
 
 
 def book_numerical_gradient(f, x, h=1e-4):
@@ -333,10 +333,8 @@ class ZerodlTwoLayerNet4:
         return {"W1": np.dot(x.T, da1), "b1": da1.sum(axis=0), "W2": np.dot(z1.T, dy), "b2": dy.sum(axis=0)}
 
 
-def train_loop(net, x, t, labels, iters, batch_size=100, lr=0.1, every=50, exact=None):
-    """The loop of ch04/ch05 train_neuralnet.py: choice, gradient, SGD by hand, loss; accuracy now and then.
-
-    With a list as ``exact``, the book's network also records its loss without the 1e-7 there."""
+def train_loop(net, x, t, labels, iters, batch_size=100, lr=0.1, every=50):
+    """The loop of ch04/ch05 train_neuralnet.py: choice, gradient, SGD by hand, loss; accuracy now and then."""
     losses, accuracies = [], []
     for i in range(iters):
         mask = np.random.choice(x.shape[0], batch_size)
@@ -344,8 +342,6 @@ def train_loop(net, x, t, labels, iters, batch_size=100, lr=0.1, every=50, exact
         for key in ("W1", "b1", "W2", "b2"):
             net.params[key] -= lr * grad[key]
         losses.append(net.loss(x[mask], t[mask]))
-        if exact is not None:
-            exact.append(net.loss(x[mask], t[mask], eps=0.0))
         if i % every == 0:
             accuracies.append(np.sum(np.argmax(net.predict(x), axis=1) == labels) / float(x.shape[0]))
     return np.array(losses), accuracies
@@ -397,8 +393,8 @@ class BookTwoLayerNet5:
     def predict(self, x):
         return self.forward(x)[2]
 
-    def loss(self, x, t, eps=EPS):
-        return book_cross_entropy(book_softmax(self.predict(x)), t, eps)
+    def loss(self, x, t):
+        return book_cross_entropy(book_softmax(self.predict(x)), t)
 
     def gradient(self, x, t):
         p = self.params
@@ -444,8 +440,7 @@ def test_chapter5_training_gives_the_books_numbers(batch_size):
     x, t, labels = synthetic_mnist(n=300)
     np.random.seed(6)
     book_net = BookTwoLayerNet5(784, 50, 10)
-    book_exact = []
-    book = train_loop(book_net, x, t, labels, iters=200, batch_size=batch_size, exact=book_exact)
+    book = train_loop(book_net, x, t, labels, iters=200, batch_size=batch_size)
     np.random.seed(6)
     program_net = ZerodlTwoLayerNet5(784, 50, 10)
     program = train_loop(program_net, x, t, labels, iters=200, batch_size=batch_size)
@@ -458,14 +453,12 @@ def test_chapter5_training_gives_the_books_numbers(batch_size):
         tol = 0 if batch_size == 128 else 1e-9
         np.testing.assert_allclose(program_net.params[key], value, rtol=tol, atol=tol * 1e-3)
         np.testing.assert_array_equal(net.params[key], program_net.params[key])
-    # The losses (which ch05/train_neuralnet.py records but does not print): zerodl's is the
-    # exact -log y_k, the book's adds 1e-7 inside the log, so zerodl's is larger by about 1e-7 / y_k.
+    # The losses (which ch05/train_neuralnet.py records but does not print): the book's -log(y_k + 1e-7).
     np.testing.assert_array_equal(ours[0], program[0])
-    np.testing.assert_allclose(ours[0], book_exact, rtol=1e-12, atol=0)
-    assert np.all(ours[0] > book[0])
+    np.testing.assert_allclose(ours[0], book[0], rtol=tol, atol=0)
 
 
-def test_the_loss_differs_by_the_books_epsilon_and_nothing_else():
+def test_the_loss_is_the_books_and_exact_drops_its_epsilon():
     x, t, _ = synthetic_mnist(n=200)
     np.random.seed(7)
     book_net = BookTwoLayerNet5(784, 50, 10)
@@ -475,21 +468,24 @@ def test_the_loss_differs_by_the_books_epsilon_and_nothing_else():
     ours = ZerodlTwoLayerNet5(784, 50, 10)
     for key, value in book_net.params.items():
         ours.params[key][...] = value  # in place: the layers hold these arrays
+    theirs = book_net.loss(x, t)
+    assert ours.loss(x, t) == theirs
     # log(y_k) - log(y_k + 1e-7) per sample, averaged: what the book's loss adds
     y = book_softmax(book_net.predict(x))
     yk = y[np.arange(len(x)), t.argmax(axis=1)]
     assert yk.mean() > 0.9, "the network should be confident by now"
     added = np.mean(np.log(yk) - np.log(yk + EPS))
-    theirs, mine = book_net.loss(x, t), ours.loss(x, t)
-    assert abs((theirs - mine) - added) < 1e-12
-    assert -np.mean(EPS / yk) <= theirs - mine < 0, "the book's loss is smaller by about 1e-7 / y_k"
+    ours.last_layer = SoftmaxWithLoss(exact=True)
+    exact = ours.loss(x, t)
+    assert abs((theirs - exact) - added) < 1e-12
+    assert -np.mean(EPS / yk) <= theirs - exact < 0, "the book's loss is smaller by about 1e-7 / y_k"
 
 
-def test_chapter5_gradient_check_the_book_prints_is_its_epsilon():
+def test_chapter5_gradient_check_prints_the_books_numbers():
     """ch05/gradient_check.py prints mean |backprop - numerical| per parameter. With the
-    book's loss those are ~1e-7 for b2 because the numerical gradient includes the
-    1e-7 in the log; with zerodl's exact loss they drop to rounding noise. The
-    backprop gradients themselves are the same."""
+    book's loss (zerodl's default) those are ~1e-7 for b2 because the numerical gradient
+    includes the 1e-7 in the log; zerodl prints the same. With exact=True they drop to
+    rounding noise. The backprop gradients are the same in all three."""
     x, t, _ = synthetic_mnist(n=3)
     np.random.seed(8)
     book = BookTwoLayerNet5(784, 20, 10)
@@ -509,7 +505,11 @@ def test_chapter5_gradient_check_the_book_prints_is_its_epsilon():
     np.testing.assert_allclose(numeric_book, expected_book, rtol=0, atol=1e-9)
     book_error = np.mean(np.abs(backprop[key] - numeric_book))
     our_error = np.mean(np.abs(backprop[key] - numeric_ours))
-    assert our_error < book_error / 100, (our_error, book_error)
+    assert our_error == pytest.approx(book_error, rel=1e-6), "the number the program prints"
+    ours.last_layer = SoftmaxWithLoss(exact=True)
+    numeric_exact = numerical_gradient(lambda _: ours.loss(x, t), ours.params[key])
+    exact_error = np.mean(np.abs(backprop[key] - numeric_exact))
+    assert exact_error < book_error / 100, (exact_error, book_error)
 
 
 # --- chapter 6: optimizer_compare_naive.py and optimizer_compare_mnist.py ------
@@ -613,8 +613,8 @@ class BookMultiLayerNet:
             zs.append(a)
         return zs, masks
 
-    def loss(self, x, labels, eps=EPS):
-        return book_cross_entropy(book_softmax(self.forward(x)[0][-1]), labels, eps)
+    def loss(self, x, labels):
+        return book_cross_entropy(book_softmax(self.forward(x)[0][-1]), labels)
 
     def gradient(self, x, labels):
         zs, masks = self.forward(x)
@@ -644,13 +644,11 @@ def test_optimizer_compare_mnist_gives_the_books_numbers():
     default_lr = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "Adam": 0.001}  # the book's defaults
     states = {name: {} for name in ZERODL}
     book_losses = {name: [] for name in ZERODL}
-    book_exact = {name: [] for name in ZERODL}
     for _ in range(iters):
         mask = np.random.choice(len(x), batch_size)
         for name, net in book_nets.items():
             book_update(name, default_lr[name], states[name], net.params, net.gradient(x[mask], labels[mask]))
             book_losses[name].append(net.loss(x[mask], labels[mask]))
-            book_exact[name].append(net.loss(x[mask], labels[mask], eps=0.0))
 
     np.random.seed(9)
     nets = {name: MultiLayerNet(input_size=784, hidden_size_list=[100, 100, 100, 100], output_size=10) for name in ZERODL}
@@ -665,8 +663,6 @@ def test_optimizer_compare_mnist_gives_the_books_numbers():
     for name in ZERODL:
         for key, value in book_nets[name].params.items():
             np.testing.assert_array_equal(nets[name].params[key], value, err_msg=f"{name} {key}")
-        # The printed losses: exactly the book's loss without its 1e-7 inside the log, which
-        # makes the book's smaller by about 1e-7 / y_k (y_k: probability of the right class).
-        np.testing.assert_allclose(losses[name], book_exact[name], rtol=1e-12, atol=0, err_msg=name)
-        assert np.all(np.array(losses[name]) > book_losses[name]), name
+        # The printed losses: the book's -log(y_k + 1e-7), computed in the book's order.
+        np.testing.assert_array_equal(losses[name], book_losses[name], err_msg=name)
         assert np.mean(book_losses[name][-5:]) < np.mean(book_losses[name][:5]), f"{name} did not learn"

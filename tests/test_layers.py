@@ -91,17 +91,44 @@ def test_affine_computes_in_the_weights_dtype(rng):
 
 @pytest.mark.parametrize("targets", ["labels", "one-hot"])
 @pytest.mark.parametrize("dout", [1.0, 2.5])
-def test_softmax_with_loss_backward_is_the_derivative(rng, targets, dout):
+def test_softmax_with_loss_backward_is_the_derivative_of_the_exact_loss(rng, targets, dout):
+    x = rng.normal(scale=2, size=(5, 4))
+    labels = rng.integers(0, 4, size=5)
+    t = labels if targets == "labels" else np.eye(4)[labels]
+    layer = SoftmaxWithLoss(exact=True)
+    loss = layer.forward(x, t)
+    # independent loss: mean over the batch of -log softmax at the label
+    expected_loss = np.mean([-np.log(np.exp(row[k]) / np.sum(np.exp(row))) for row, k in zip(x, labels)])
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    expected = central_difference(lambda: dout * SoftmaxWithLoss(exact=True).forward(x, t), x)
+    np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("targets", ["labels", "one-hot"])
+def test_softmax_with_loss_computes_the_books_loss_by_default(rng, targets):
+    """The book's loss is -log(y_k + 1e-7): its central difference is backward's (y - t) / N
+    scaled per sample by y_k / (y_k + 1e-7), which differs from (y - t) / N by about 1e-7 / y_k."""
     x = rng.normal(scale=2, size=(5, 4))
     labels = rng.integers(0, 4, size=5)
     t = labels if targets == "labels" else np.eye(4)[labels]
     layer = SoftmaxWithLoss()
     loss = layer.forward(x, t)
-    # independent loss: mean over the batch of -log softmax at the label
-    expected_loss = np.mean([-np.log(np.exp(row[k]) / np.sum(np.exp(row))) for row, k in zip(x, labels)])
-    assert loss == pytest.approx(expected_loss, rel=1e-12)
-    expected = central_difference(lambda: dout * SoftmaxWithLoss().forward(x, t), x)
-    np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-6, atol=1e-9)
+    y = np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)
+    y_k = y[np.arange(5), labels]
+    assert loss == pytest.approx(-np.mean(np.log(y_k + 1e-7)), rel=1e-12)
+    exact = SoftmaxWithLoss(exact=True)
+    exact.forward(x, t)
+    np.testing.assert_array_equal(layer.backward(), exact.backward())  # the same backward in both modes
+    numerical = central_difference(lambda: SoftmaxWithLoss().forward(x, t), x)
+    books_derivative = (y - np.eye(4)[labels]) * (y_k / (y_k + 1e-7))[:, None] / 5
+    np.testing.assert_allclose(numerical, books_derivative, rtol=1e-7, atol=1e-10)
+    assert rel_error(layer.backward(), numerical) > 1e-8  # so the gradient checks use exact=True
+
+
+@pytest.mark.parametrize("exact", ["yes", 1, None])
+def test_softmax_with_loss_exact_must_be_a_bool(exact):
+    with pytest.raises(TypeError, match="True or False"):
+        SoftmaxWithLoss(exact=exact)
 
 
 def test_softmax_with_loss_keeps_float32():
@@ -125,6 +152,7 @@ def test_network_gradient_against_central_differences(rng, activation):
         a1 = x @ net.params["W1"] + net.params["b1"]
         a2 = np.maximum(a1, 0) @ net.params["W2"] + net.params["b2"]
         assert min(np.abs(a1).min(), np.abs(a2).min()) > 1e-4
+    net.last_layer = SoftmaxWithLoss(exact=True)  # the loss whose derivative backward returns exactly
     grads = net.gradient(x, t)
     assert set(grads) == set(net.params) == {"W1", "b1", "W2", "b2", "W3", "b3"}
     for key, param in net.params.items():
@@ -246,11 +274,16 @@ def test_softmax_with_loss_at_plus_minus_1e4():
     x = np.array([[-1e4, 1e4, 1e4]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        layer = SoftmaxWithLoss()
+        layer = SoftmaxWithLoss(exact=True)
         loss = layer.forward(x, np.array([0]))
         dx = layer.backward()
+        books = SoftmaxWithLoss()
+        books_loss = books.forward(x, np.array([0]))
+        books_dx = books.backward()
     assert loss == pytest.approx(2e4 + np.log(2))
     np.testing.assert_allclose(dx, [[-1.0, 0.5, 0.5]])
+    assert books_loss == pytest.approx(-np.log(1e-7))  # the book's loss stops at -log(1e-7)
+    np.testing.assert_array_equal(books_dx, dx)
 
 
 def test_sigmoid_at_the_extremes():
@@ -278,6 +311,7 @@ def test_weight_decay_loss_and_gradient(lam):
     np.random.seed(3)
     net = MultiLayerNet(5, [4, 3], 3, weight_decay_lambda=lam)
     x, t = np.random.randn(4, 5), np.array([0, 2, 1, 2])
+    net.last_layer = SoftmaxWithLoss(exact=True)  # the loss whose derivative backward returns exactly
     plain = net.last_layer.forward(net.predict(x), t)
     penalty = sum(0.5 * lam * np.sum(net.params[f"W{i}"] ** 2) for i in (1, 2, 3))
     assert net.loss(x, t) == pytest.approx(plain + penalty, rel=1e-12)
@@ -369,7 +403,8 @@ def test_empty_batches_are_refused():
 def test_negative_labels_no_longer_wrap():
     """The book's indexing would read -1 as the last class; the loss must not silently do that."""
     x = np.array([[0.0, 1.0, 5.0]])
-    assert SoftmaxWithLoss().forward(x, np.array([2])) == pytest.approx(-log_softmax(x)[0, 2])
+    assert SoftmaxWithLoss(exact=True).forward(x, np.array([2])) == pytest.approx(-log_softmax(x)[0, 2])
+    assert SoftmaxWithLoss().forward(x, np.array([2])) == pytest.approx(-np.log(np.exp(log_softmax(x)[0, 2]) + 1e-7))
     with pytest.raises(ValueError):
         SoftmaxWithLoss().forward(x, np.array([-1]))
 

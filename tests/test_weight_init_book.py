@@ -144,8 +144,8 @@ class Reference:
         n = len(x)
         shifted = scores - scores.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = -log_p[np.arange(n), t].mean()
         d = np.exp(log_p)
+        loss = -np.log(d[np.arange(n), t] + 1e-7).mean()  # the book's loss: 1e-7 inside the log
         d[np.arange(n), t] -= 1
         d /= n
         grads = {"W": [None] * len(self.W), "b": [None] * len(self.W), "gamma": [None] * len(self.gamma), "beta": [None] * len(self.beta)}

@@ -108,10 +108,10 @@ class FastMultiLayerNet:
         # Softmax with loss, in place on the scores h; dout = (softmax(h) - onehot(t)) / N.
         rows = np.arange(len(t))
         h -= h.max(axis=1, keepdims=True)
-        picked = h[rows, t]  # the shifted score of the right class
         np.exp(h, out=h)
         sums = h.sum(axis=1, keepdims=True)
-        self.loss_value = float(np.sum(np.log(sums[:, 0]) - picked) / len(t))
+        # The loss SoftmaxWithLoss computes (the book's): -log(y_k + 1e-7), averaged over the batch.
+        self.loss_value = float(-np.sum(np.log(h[rows, t] / sums[:, 0] + 1e-7)) / len(t))
         dout = douts[-1]
         np.divide(h, sums, out=dout)
         dout[rows, t] -= 1

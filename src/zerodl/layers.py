@@ -38,7 +38,7 @@ class AddLayer:
 
 import numpy as np
 
-from zerodl.functions import check_labels, log_softmax, sigmoid, softmax
+from zerodl.functions import check_labels, cross_entropy_error, log_softmax, sigmoid, softmax
 
 
 class Relu:
@@ -113,10 +113,18 @@ class SoftmaxWithLoss:
 
     ``forward(x, t)`` takes scores ``x`` of shape (N, classes) and one-hot
     ``t`` (same shape) or integer labels (N,); it returns the loss.
-    ``backward(dout=1)`` returns dout * (y - t) / N. Defined in chapter 3.
+    ``backward(dout=1)`` returns dout * (y - t) / N.
+
+    The loss is the book's: chapter 2's ``cross_entropy_error``, which adds
+    1e-7 inside the log. ``exact=True`` computes the exact -log y with
+    ``log_softmax`` instead (finite even where y underflows to 0), the loss
+    whose derivative ``backward`` returns exactly. Defined in chapter 3.
     """
 
-    def __init__(self):
+    def __init__(self, exact=False):
+        if not isinstance(exact, (bool, np.bool_)):
+            raise TypeError(f"SoftmaxWithLoss(exact=...) takes True or False; got {exact!r}")
+        self.exact = bool(exact)
         self.loss = None
         self.y = None  # softmax output
         self.t = None  # targets as given
@@ -124,10 +132,13 @@ class SoftmaxWithLoss:
     def forward(self, x, t):
         t = np.asarray(t)
         check_labels(t, x, "SoftmaxWithLoss.forward")  # shape, range, one-hot rows: see chapter 2
-        batch_size = x.shape[0]
         self.t = t
         self.y = softmax(x)
-        log_y = log_softmax(x)  # exact log(y): finite even where y underflows to 0
+        if not self.exact:
+            self.loss = cross_entropy_error(self.y, t)  # the book's -log(y + 1e-7)
+            return self.loss
+        batch_size = x.shape[0]
+        log_y = log_softmax(x)  # exact log(y)
         if t.shape == x.shape:
             self.loss = -np.sum(t * log_y) / batch_size
         else:
