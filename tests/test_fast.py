@@ -7,6 +7,7 @@ per-step temporaries; clear errors for input the fast form does not take."""
 from __future__ import annotations
 
 import math
+import os
 import tracemalloc
 
 import numpy as np
@@ -90,7 +91,11 @@ def test_both_forms_train_identically(dtype, flat):
     assert fast.accuracy(x, t) == net.accuracy(x, t)
 
 
-def test_fast_adam_follows_the_equations_written_out():
+KERNELS = ["numba", "numpy"]
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_fast_adam_follows_the_equations_written_out(kernel):
     """Equations (1), (2), (6) of chapter 6 by hand, per element, in float64."""
     rng = np.random.default_rng(8)
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
@@ -98,7 +103,8 @@ def test_fast_adam_follows_the_equations_written_out():
     expect = {k: v.copy() for k, v in params.items()}
     m = {k: np.zeros_like(v) for k, v in params.items()}
     v = {k: np.zeros_like(p) for k, p in params.items()}
-    adam = FastAdam(lr=lr)
+    adam = FastAdam(lr=lr, kernel=kernel)
+    assert adam.kernel == kernel
     for t in range(1, 31):
         grads = {k: rng.normal(size=p.shape) for k, p in params.items()}
         adam.update(params, grads)
@@ -110,14 +116,15 @@ def test_fast_adam_follows_the_equations_written_out():
             np.testing.assert_allclose(adam.m[k], m[k], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype, threads):
+def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype, threads, kernel):
     rng = np.random.default_rng(8)
     # W is large enough to be cut into parts when threads > 1; b is not
     p1 = {"W": rng.normal(size=(300, 200)).astype(dtype), "b": rng.normal(size=20).astype(dtype)}
     p2 = {k: v.copy() for k, v in p1.items()}
-    adam, fast_adam = Adam(lr=0.01), FastAdam(lr=0.01, threads=threads)
+    adam, fast_adam = Adam(lr=0.01), FastAdam(lr=0.01, threads=threads, kernel=kernel)
     for _ in range(20):
         grads = {k: rng.normal(size=v.shape).astype(dtype) for k, v in p1.items()}
         adam.update(p1, grads)
@@ -126,6 +133,48 @@ def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype, threads):
         assert p2[k].dtype == dtype
         np.testing.assert_array_equal(p2[k], p1[k])
         np.testing.assert_array_equal(fast_adam.v[k], adam.v[k])
+
+
+@pytest.mark.parametrize("case", ["float64 gradient", "transposed view"])
+def test_what_the_compiled_loop_cannot_take_goes_through_the_numpy_operations(case):
+    """A gradient of another dtype and a non-contiguous parameter are updated by the NumPy
+    operations, so kernel='numba' gives what kernel='numpy' gives, bit for bit."""
+    rng = np.random.default_rng(8)
+    if case == "float64 gradient":
+        p1 = {"W": rng.normal(size=(60, 50)).astype(np.float32)}
+    else:
+        p1 = {"W": rng.normal(size=(50, 60)).T}  # Fortran order
+    p2 = {k: v.copy(order="K") for k, v in p1.items()}
+    numpy_adam, numba_adam = FastAdam(lr=0.01, kernel="numpy"), FastAdam(lr=0.01, kernel="numba")
+    for _ in range(10):
+        grads = {"W": rng.normal(size=(60, 50))}
+        numpy_adam.update(p1, grads)
+        numba_adam.update(p2, grads)
+    np.testing.assert_array_equal(p2["W"], p1["W"])
+    assert numba_adam.work_a, "the NumPy operations ran (with their work arrays)"
+
+
+def test_the_default_kernel_is_numba_when_it_is_installed():
+    numba = pytest.importorskip("numba") if os.environ.get("CI", "").lower() not in {"1", "true", "yes"} else None
+    if numba is None:
+        import numba  # noqa: F401  (CI installs the test extra, which has numba: a missing numba fails here)
+    assert FastAdam().kernel == "numba"
+    assert FastAdam(kernel="numpy").kernel == "numpy"
+
+
+def test_without_numba_auto_falls_back_and_numba_is_refused_with_the_fix(monkeypatch):
+    import zerodl.fast
+
+    monkeypatch.setattr(zerodl.fast, "_ADAM_KERNEL", False)  # as if `import numba` had failed
+    assert FastAdam().kernel == "numpy"
+    with pytest.raises(ImportError, match=r"pip install numba.*kernel='numpy'"):
+        FastAdam(kernel="numba")
+
+
+@pytest.mark.parametrize("kernel", ["fused", None, "NUMBA"])
+def test_fast_adam_kernel_must_be_one_of_the_names(kernel):
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        FastAdam(kernel=kernel)
 
 
 @pytest.mark.parametrize("threads", [0, 1.5, "2", True])

@@ -1,7 +1,7 @@
 # Generated from docs/appendix-speed.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["FastMultiLayerNet", "FastAdam"]
+__all__ = ["FastMultiLayerNet", "adam_loop", "adam_kernel", "FastAdam"]
 
 
 # --- from docs/appendix-speed.md ---
@@ -148,24 +148,73 @@ class FastMultiLayerNet:
         return float(np.mean(np.argmax(self.predict(x), axis=1) == t))
 
 
+def adam_loop(grad, m, v, param, c1, c2, lr_t, eps):
+    """Chapter 6's Adam on flat arrays, one element at a time in a single pass.
+
+    The operations and their order are those of FastAdam's NumPy passes
+    (and chapter 6's lines), so the results are the same bit for bit when
+    ``c1 = 1 - beta1``, ``c2 = 1 - beta2``, ``lr_t`` and ``eps`` are numbers of
+    the arrays' dtype. Slow in Python; ``adam_kernel()`` compiles it.
+    """
+    for i in range(grad.size):
+        g = grad[i]
+        m_i = m[i] + c1 * (g - m[i])  # m += (1 - beta1) * (grad - m)
+        v_i = v[i] + c2 * (g * g - v[i])  # v += (1 - beta2) * (grad * grad - v)
+        m[i], v[i] = m_i, v_i
+        param[i] -= m_i * lr_t / (np.sqrt(v_i) + eps)  # param -= lr_t * m / (np.sqrt(v) + eps)
+
+
+_ADAM_KERNEL = None
+
+
+def adam_kernel():
+    """``adam_loop`` compiled by numba (once per process), or None if numba is not installed."""
+    global _ADAM_KERNEL
+    if _ADAM_KERNEL is None:
+        try:
+            import numba
+        except ImportError:
+            _ADAM_KERNEL = False
+        else:
+            # nogil: threads can run it side by side; error_model="numpy": a division is a plain
+            # IEEE division as in NumPy (no check for zero, which would stop the loop's vectorization)
+            _ADAM_KERNEL = numba.njit(nogil=True, error_model="numpy")(adam_loop)
+    return _ADAM_KERNEL or None
+
+
 from concurrent.futures import ThreadPoolExecutor
+
+KERNELS = ("auto", "numba", "numpy")
 
 
 class FastAdam(Adam):
     """Adam with the same arithmetic as chapter 6's ``Adam``, bit for bit,
-    done in place in two work arrays per parameter: no temporaries.
+    done in place without temporaries.
 
     Pass ``{"all": net.flat_params}`` and ``{"all": net.flat_grads}`` of a
-    ``FastMultiLayerNet`` to update every parameter with one call per
-    operation. With ``threads=n`` (n > 1) large parameters are cut into n
-    parts updated at the same time by n threads (NumPy releases the GIL
-    while it computes). Defined in the appendix 高速化 (docs/appendix-speed.md).
+    ``FastMultiLayerNet`` to update every parameter with one call.
+    ``kernel="numba"`` updates each parameter in one compiled pass
+    (``adam_loop``); ``kernel="numpy"`` in twelve NumPy operations on two
+    work arrays per parameter; ``"auto"`` (the default) uses numba when it is
+    installed. ``self.kernel`` says which one runs. With ``threads=n``
+    (n > 1) large parameters are cut into n parts updated at the same time by
+    n threads (both kernels release the GIL while they compute). Defined in
+    the appendix 高速化 (docs/appendix-speed.md).
     """
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7, threads=1):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7, threads=1, kernel="auto"):
         super().__init__(lr, beta1, beta2, eps)
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a whole number >= 1 (e.g. the number of cores); got {threads!r}")
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}")
+        self._loop = adam_kernel() if kernel != "numpy" else None
+        if kernel == "numba" and self._loop is None:
+            raise ImportError(
+                "FastAdam(kernel='numba') needs numba: pip install numba (or pip install 'zerodl[fast]'); "
+                "kernel='numpy' gives the same results without it"
+            )
+        self.kernel = "numpy" if self._loop is None else "numba"
         self.threads = threads
         self.work_a, self.work_b = {}, {}
         self._pool = None
@@ -176,14 +225,20 @@ class FastAdam(Adam):
         self.iter += 1
         for key, param in params.items():
             m, v = state_for(self.m, key, param), state_for(self.v, key, param)
-            a, b = state_for(self.work_a, key, param), state_for(self.work_b, key, param)
             t = self.t[key] = self.t.get(key, 0) + 1
             lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)  # a Python float
-            arrays = (grads[key], m, v, a, b, param)
-            if self.threads == 1 or param.size < 2**15 or not all(x.flags.c_contiguous for x in arrays):
-                self._update_part(lr_t, *arrays)
+            arrays = (grads[key], m, v, param)
+            contiguous = all(x.flags.c_contiguous for x in arrays)
+            if self._loop is not None and contiguous and grads[key].dtype == param.dtype:
+                part = self._loop_part  # one compiled pass
+            else:  # twelve NumPy operations (also for a gradient of another dtype, or strided arrays)
+                part = self._update_part
+                arrays += (state_for(self.work_a, key, param), state_for(self.work_b, key, param))
+                contiguous = contiguous and all(x.flags.c_contiguous for x in arrays[4:])
+            if self.threads == 1 or param.size < 2**15 or not contiguous:
+                part(lr_t, *arrays)
             else:
-                self._update_in_threads(lr_t, arrays)
+                self._update_in_threads(part, lr_t, arrays)
 
     def _check_in_place(self, params, grads):
         """Refuse, before any array or count changes, what would stop the update half-way."""
@@ -210,7 +265,12 @@ class FastAdam(Adam):
                         "create a new FastAdam for the new network"
                     )
 
-    def _update_part(self, lr_t, grad, m, v, a, b, param):
+    def _loop_part(self, lr_t, grad, m, v, param):
+        number = param.dtype.type  # the constants in the arrays' dtype, as NumPy casts a Python float
+        self._loop(grad.reshape(-1), m.reshape(-1), v.reshape(-1), param.reshape(-1),
+                   number(1 - self.beta1), number(1 - self.beta2), number(lr_t), number(self.eps))
+
+    def _update_part(self, lr_t, grad, m, v, param, a, b):
         np.subtract(grad, m, out=a)  # m += (1 - beta1) * (grad - m)
         a *= 1 - self.beta1
         m += a
@@ -224,13 +284,13 @@ class FastAdam(Adam):
         a /= b
         param -= a
 
-    def _update_in_threads(self, lr_t, arrays):
+    def _update_in_threads(self, part, lr_t, arrays):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.threads - 1)
         flat = [x.reshape(-1) for x in arrays]  # views: the arrays are contiguous
         bounds = [flat[0].size * i // self.threads for i in range(self.threads + 1)]
         parts = [[x[lo:hi] for x in flat] for lo, hi in zip(bounds[:-1], bounds[1:])]
-        others = [self._pool.submit(self._update_part, lr_t, *part) for part in parts[1:]]
-        self._update_part(lr_t, *parts[0])
+        others = [self._pool.submit(part, lr_t, *each) for each in parts[1:]]
+        part(lr_t, *parts[0])
         for future in others:
             future.result()

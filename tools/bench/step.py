@@ -154,7 +154,10 @@ def make_steps(dtype, pieces, threads):
     anet.gradient(*pieces)
     a_adam = FastAdam(threads=threads)
     a_p, a_g = {"all": anet.flat_params}, {"all": anet.flat_grads}
-    steps["fast_adam"] = lambda b: a_adam.update(a_p, a_g)
+    steps["fast_adam"] = lambda b: a_adam.update(a_p, a_g)  # numba's one pass when numba is installed
+    n_adam = FastAdam(threads=threads, kernel="numpy")
+    n_p, n_g = {"all": anet.flat_params.copy()}, {"all": anet.flat_grads.copy()}
+    steps["fast_adam_numpy"] = lambda b: n_adam.update(n_p, n_g)  # the twelve NumPy operations
 
     tnet = textbook_net(dtype)
     steps["textbook_gradient"] = lambda b: tnet.gradient(b[0], b[1])
@@ -218,6 +221,7 @@ def measure(dtype, batch, rounds, block_seconds, pieces, threads):
     result = {
         "dtype": np.dtype(dtype).name,
         "batch": batch,
+        "fast_adam_kernel": FastAdam().kernel,
         "data": source,
         "steps_per_block": block,
         "rounds": rounds,
