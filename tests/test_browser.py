@@ -241,17 +241,27 @@ class Recorder:
     bad_status: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     responses: list = field(default_factory=list)
+    pending: set = field(default_factory=set)  # requests not yet finished or failed
 
     def __repr__(self) -> str:
         return f"Recorder({self.origin})"
 
     def attach(self, page) -> Recorder:
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("request", self._request)
+        page.on("requestfinished", lambda r: self.pending.discard(r))
+        page.on("requestfailed", self._failed)
         page.on("response", self._response)
         page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         return self
+
+    def _request(self, request) -> None:
+        self.requests.append(request.url)
+        self.pending.add(request)
+
+    def _failed(self, request) -> None:
+        self.pending.discard(request)
+        self.failed.append(f"{request.url} ({request.failure})")
 
     def _response(self, response) -> None:
         self.responses.append(response)
@@ -284,11 +294,42 @@ def screenshot_on_failure(page, name: str):
         raise
 
 
-def open_page(context, url: str, wait_until: str = "networkidle"):
+def open_page(context, url: str):
+    """Open ``url`` in a new tab and wait until it has settled (see ``settle``)."""
     page = context.new_page()
     recorder = Recorder(urlsplit(url)._replace(path="", query="", fragment="").geturl()).attach(page)
-    response = page.goto(url, wait_until=wait_until)
+    response = page.goto(url, wait_until="load")
+    settle(page, recorder)
     return page, recorder, response
+
+
+# Everything a page does by itself once loaded: the theme's script and KaTeX have run (they
+# run before the load event), the fonts they asked for have arrived, every image in the
+# document has loaded (or failed) and is decoded.
+READY = """async () => {
+  await document.fonts.ready;
+  const started = [...document.images].filter((img) => img.complete || img.loading !== "lazy");
+  await Promise.all(started.map((img) => img.decode().catch(() => null)));
+}"""
+
+
+def settle(page, recorder: Recorder, quiet_ms: int = 100, timeout_s: float = 30) -> None:
+    """Wait for what the page loads, not for a timer: fonts and images ready (``READY``), then
+    no request of the page pending for ``quiet_ms`` (a request started meanwhile, such as the
+    search index the theme's worker fetches, is waited for too).
+
+    Playwright's ``networkidle`` waits for 500 ms without traffic after the last
+    request, every time; this waits for the requests themselves."""
+    deadline = time.monotonic() + timeout_s
+    page.evaluate(READY)
+    while True:
+        while recorder.pending:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"requests still pending after {timeout_s} s: {[r.url for r in recorder.pending]}")
+            page.wait_for_timeout(10)
+        page.wait_for_timeout(quiet_ms)  # also lets playwright deliver the events of the meantime
+        if not recorder.pending:
+            return
 
 
 # --- every page -------------------------------------------------------------------
@@ -352,7 +393,7 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
 
         # Weight: everything the page loaded, once its figures and collapsed parts are in.
         page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-        page.wait_for_load_state("networkidle")
+        settle(page, recorder)
         WEIGHTS[src] = weigh(recorder)
         assert WEIGHTS[src][0] <= MAX_PAGE_BYTES, f"{src} loads {WEIGHTS[src][0]:,} bytes; limit {MAX_PAGE_BYTES:,}"
 
@@ -550,7 +591,7 @@ def test_every_page_weighs_at_most_1_5_mb(desktop, server):
             page, recorder, _ = open_page(desktop, server.url(src))
             page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
             page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-            page.wait_for_load_state("networkidle")
+            settle(page, recorder)
             WEIGHTS[src] = weigh(recorder)
             page.close()
     weights = {src: WEIGHTS[src][0] for src in PAGES}
