@@ -341,33 +341,47 @@ VISIBLE_TEXT = """() => {
   return copy.textContent;
 }"""
 
+# Every image of the article, scrolled into view and decoded: loaded, visible (a box
+# and not visibility: hidden, as playwright's is_visible), its size and alt text.
+IMAGES = """async () => {
+  const found = [];
+  for (const img of document.querySelectorAll("article img")) {
+    const style = getComputedStyle(img);
+    const before = img.getBoundingClientRect();
+    const visible = before.width > 0 && before.height > 0 && style.visibility !== "hidden";
+    img.scrollIntoView({ block: "center" });
+    await img.decode().catch(() => null);
+    const box = img.getBoundingClientRect();
+    found.push({ src: img.getAttribute("src") || "", alt: img.getAttribute("alt") || "", visible,
+                 natural: [img.complete, img.naturalWidth, img.naturalHeight], box: [box.width, box.height] });
+  }
+  return found;
+}"""
+
 # TeX that KaTeX should have turned into math: $$ … $$, \( … \), \[ … \],
 # commands such as \frac{…}, and an inline $…$ pair left in a notebook page.
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\[|\\[A-Za-z]+\{|\\frac|\$[^$\s][^$\n]{0,80}\$")
 
 
 @pytest.mark.parametrize("src", PAGES)
-def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src):
+def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src, tmp_path_factory):
     page, recorder, response = open_page(desktop, server.url(src))
     with screenshot_on_failure(page, artefact_name("desktop", src)):
         assert response is not None and response.status == 200, f"{server.url(src)}: {response and response.status}"
         recorder.assert_clean()
+        # One visit per page: what the link crawl and the notebook test need from it is kept for them.
+        VISITED[page.url] = page.evaluate(LINKS_AND_IDS)
         assert page.locator("article h1").count() == 1, "a page has one title"
 
         # Figures: every image is loaded and visible, including those in collapsed solutions.
         page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-        images = page.locator("article img")
-        for i in range(images.count()):
-            image = images.nth(i)
-            where = f"image {i} ({(image.get_attribute('src') or '')[:60]})"
-            assert image.is_visible(), f"{where} is not visible"
-            image.scroll_into_view_if_needed(timeout=5_000)
-            image.evaluate("(img) => img.decode().catch(() => null)")
-            natural = image.evaluate("(img) => [img.complete, img.naturalWidth, img.naturalHeight]")
-            box = image.bounding_box()
+        for i, image in enumerate(page.evaluate(IMAGES)):  # one round trip for all of them
+            where = f"image {i} ({image['src'][:60]})"
+            assert image["visible"], f"{where} is not visible"
+            natural = image["natural"]
             assert natural[0] and natural[1] > 0 and natural[2] > 0, f"{where} did not load: {natural}"
-            assert box and box["width"] > 0 and box["height"] > 0, f"{where} has no size on the page: {box}"
-            alt = image.get_attribute("alt") or ""
+            assert image["box"][0] > 0 and image["box"][1] > 0, f"{where} has no size on the page: {image['box']}"
+            alt = image["alt"]
             assert alt and not alt.startswith("No description"), f"{where} has no alt text (give the figure a title)"
 
         # Math: rendered by KaTeX where the source has math, never left as TeX.
@@ -398,11 +412,16 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
         assert WEIGHTS[src][0] <= MAX_PAGE_BYTES, f"{src} loads {WEIGHTS[src][0]:,} bytes; limit {MAX_PAGE_BYTES:,}"
 
         recorder.assert_clean()
+        if src in RUN_NOTEBOOKS:  # for test_downloaded_notebook_runs, after the page is weighed
+            DOWNLOADS[src] = download_notebook(page, tmp_path_factory.mktemp("notebook"))
     page.close()
 
 
 # page -> (bytes decoded, bytes gzip-transferred), filled by the test above
 WEIGHTS: dict[str, tuple[int, int]] = {}
+# URL -> the links and ids on that page (LINKS_AND_IDS), for the crawl; page -> its downloaded notebook
+VISITED: dict[str, dict] = {}
+DOWNLOADS: dict[str, Path] = {}
 
 
 def weigh(recorder: Recorder) -> tuple[int, int]:
@@ -493,7 +512,10 @@ LINKS_AND_IDS = """() => ({
 
 
 def test_every_internal_link_and_anchor_resolves(desktop, server, site):
-    """Crawl from the home page: every page, file and #anchor linked to exists."""
+    """Crawl from the home page: every page, file and #anchor linked to exists.
+
+    The pages test_page_loads_cleanly… opened in this session are not loaded again:
+    their links and ids were read there, right after they loaded."""
     page = desktop.new_page()
     ids: dict[str, set[str]] = {}
     status: dict[str, int] = {}
@@ -505,11 +527,14 @@ def test_every_internal_link_and_anchor_resolves(desktop, server, site):
             continue
         path = urlsplit(url).path
         if path.endswith("/") or path.endswith(".html"):
-            response = page.goto(url, wait_until="load")
-            status[url] = response.status if response else 0
-            if status[url] != 200:
-                continue
-            found = page.evaluate(LINKS_AND_IDS)
+            if url in VISITED:  # loaded with status 200 by test_page_loads_cleanly… in this session
+                status[url], found = 200, VISITED[url]
+            else:
+                response = page.goto(url, wait_until="load")
+                status[url] = response.status if response else 0
+                if status[url] != 200:
+                    continue
+                found = page.evaluate(LINKS_AND_IDS)
             ids[url] = set(found["ids"])
             for link in found["links"]:
                 target, fragment = urldefrag(link)
@@ -548,14 +573,24 @@ def test_every_internal_link_and_anchor_resolves(desktop, server, site):
 # --- search -------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def search_page(desktop, server):
+    """The home page, opened once for every search: each test empties the box first."""
+    page, recorder, _ = open_page(desktop, server.base)
+    yield page, recorder
+    page.close()
+
+
 @pytest.mark.parametrize("term,expected", SEARCHES, ids=[t for t, _ in SEARCHES])
-def test_search_finds_the_chapter(desktop, server, term, expected):
+def test_search_finds_the_chapter(search_page, server, term, expected):
     if expected not in PAGES:
         pytest.xfail("chapter not written yet")
-    page, recorder, _ = open_page(desktop, server.base)
+    page, recorder = search_page
     with screenshot_on_failure(page, artefact_name("search", term)):
         search = page.locator("input.md-search__input")
         search.click()
+        search.fill("")  # the previous search's results go away with its words
+        page.wait_for_selector("li.md-search-result__item", state="detached", timeout=15_000)
         page.keyboard.type(term)
         page.keyboard.press("End")  # typing Japanese fires no input event by itself
         page.wait_for_selector("li.md-search-result__item", timeout=15_000)
@@ -572,7 +607,6 @@ def test_search_finds_the_chapter(desktop, server, term, expected):
         pages = [urlsplit(r).path[len(BASE_PATH) :] for r in results]
         assert server.url(expected)[len(server.base) :] in pages[:3], f"{term!r}: first results are {pages[:5]}"
         recorder.assert_clean()
-    page.close()
 
 
 # --- weight -----------------------------------------------------------------------------
@@ -607,6 +641,17 @@ def test_every_page_weighs_at_most_1_5_mb(desktop, server):
 # --- notebooks --------------------------------------------------------------------------
 
 
+def download_notebook(page, folder: Path) -> Path:
+    """Click the page's notebook button; the downloaded file, saved in ``folder``."""
+    with page.expect_download() as download_info:
+        page.locator("a.zerodl-notebook").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".ipynb")
+    path = folder / download.suggested_filename
+    download.save_as(path)
+    return path
+
+
 def kernel_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # the inline backend shows the figures
@@ -621,19 +666,20 @@ def test_downloaded_notebook_runs(desktop, server, site, src, tmp_path):
     """Download the page's notebook with its button and run it, top to bottom, in a fresh kernel.
 
     For a notebook page, what the run printed and drew must be what the build's
-    run put on the page (the same PNG bytes): its execution is reproducible."""
+    run put on the page (the same PNG bytes): its execution is reproducible.
+
+    test_page_loads_cleanly… downloads it when it visits the page; a session that
+    did not run that test (-k) opens the page here."""
     import nbformat
     from nbclient import NotebookClient
 
-    page, recorder, _ = open_page(desktop, server.url(src))
-    with screenshot_on_failure(page, artefact_name("notebook", src)):
-        with page.expect_download() as download_info:
-            page.locator("a.zerodl-notebook").click()
-        download = download_info.value
-        assert download.suggested_filename.endswith(".ipynb")
-        path = tmp_path / download.suggested_filename
-        download.save_as(path)
-    page.close()
+    path = DOWNLOADS.get(src)
+    if path is None:
+        page, recorder, _ = open_page(desktop, server.url(src))
+        with screenshot_on_failure(page, artefact_name("notebook", src)):
+            path = download_notebook(page, tmp_path)
+        page.close()
+    tmp_path = path.parent
 
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)

@@ -90,7 +90,7 @@ def test_the_runner_shows_each_output_whole_and_fails_when_one_fails(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "first 0\nfirst 1\nfirst 2\n" in text and "second 0\nsecond 1\nsecond 2\n" in text
     assert text.index("first 2") < text.index("second 0"), "the outputs are not interleaved"
-    assert "first: passed" in text and "second: FAILED (exit status 3)" in text
+    assert "first: passed after" in text and "second: FAILED (exit status 3) after" in text
     assert json.loads((tmp_path / testrun.DOCS_EXIT).read_text(encoding="utf-8")) == {"returncode": 0}
 
 

@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -82,6 +83,12 @@ def run(jobs: list[tuple[str, list[str]]], records: Path, out=None, cwd: Path = 
     env = dict(os.environ, **{RECORDS_ENV: str(records)})
     started = time.monotonic()
     processes: list[tuple[str, subprocess.Popen, Path]] = []
+    ended: dict[int, float] = {}  # pid -> when the process was seen to have ended
+
+    def watch(process: subprocess.Popen) -> None:
+        process.wait()
+        ended[process.pid] = time.monotonic()
+
     try:
         for name, command in jobs:
             log = records / f"{name.replace(' ', '-')}.log"
@@ -89,6 +96,7 @@ def run(jobs: list[tuple[str, list[str]]], records: Path, out=None, cwd: Path = 
                 process = subprocess.Popen(command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL)
             processes.append((name, process, log))
+            threading.Thread(target=watch, args=(process,), daemon=True).start()
         results = []
         for i, (name, process, log) in enumerate(processes):
             shown = " ".join(["python", *process.args[1:]])
@@ -98,7 +106,7 @@ def run(jobs: list[tuple[str, list[str]]], records: Path, out=None, cwd: Path = 
             returncode = process.wait()
             if i == 0:
                 atomic_write(records / DOCS_EXIT, json.dumps({"returncode": returncode}))
-            results.append((name, returncode))
+            results.append((name, returncode, ended.get(process.pid, time.monotonic()) - started))
     except BaseException:
         for _, process, _ in processes:  # interrupted: stop what this runner started, nothing else
             if process.poll() is None:
@@ -111,10 +119,11 @@ def run(jobs: list[tuple[str, list[str]]], records: Path, out=None, cwd: Path = 
                 process.wait()
         raise
     seconds = time.monotonic() - started
-    summary = ", ".join(f"{name}: {'passed' if code == 0 else f'FAILED (exit status {code})'}" for name, code in results)
+    summary = ", ".join(f"{name}: {'passed' if code == 0 else f'FAILED (exit status {code})'} after {took:.0f} s"
+                        for name, code, took in results)
     out.write(f"\n===== {summary}; {seconds:.0f} s wall time =====\n".encode())
     out.flush()
-    return 0 if all(code == 0 for _, code in results) else 1
+    return 0 if all(code == 0 for _, code, _ in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
