@@ -67,12 +67,15 @@ def test_waiting_has_a_limit(tmp_path):
 def test_the_code_block_process_writes_what_it_ran(tmp_path):
     """The real writer: `pytest docs/PAGE.md` with ZERODL_BLOCK_RECORDS set leaves the page's records,
     the same as running its blocks here."""
-    page = "01-gradient-descent.md"
+    page = "appendix-performance.md"  # quick, prints and draws
     env = dict(os.environ, **{testrun.RECORDS_ENV: str(tmp_path)})
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"docs/{page}"],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert records_from_other_process(tmp_path, page, timeout=1) == pytest_blocks.run_page_blocks(ROOT / "docs" / page)
+    recorded = records_from_other_process(tmp_path, page, timeout=1)
+    assert any(o.kind == "svg" for outs in recorded.values() for o in outs)
+    assert any(o.kind == "text" for outs in recorded.values() for o in outs)
+    assert recorded == pytest_blocks.run_page_blocks(ROOT / "docs" / page)
 
 
 def _job(code: str) -> list[str]:
