@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -59,6 +60,11 @@ def commands(extra: list[str]) -> list[tuple[str, list[str]]]:
     ]
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _follow(log: Path, process: subprocess.Popen, out, offset: int = 0) -> int:
     """Copy what ``log`` gains to ``out`` until ``process`` has ended and all of it is copied."""
     with open(log, "rb") as handle:
@@ -84,10 +90,16 @@ def run(jobs: list[tuple[str, list[str]]], records: Path, out=None, cwd: Path = 
     started = time.monotonic()
     processes: list[tuple[str, subprocess.Popen, Path]] = []
     ended: dict[int, float] = {}  # pid -> when the process was seen to have ended
+    cpu: dict[int, float] = {}  # pid -> CPU seconds of the process and what it waited for (the build, the browser)
+    lock = threading.Lock()
+    used = [_children_cpu()]
 
     def watch(process: subprocess.Popen) -> None:
         process.wait()
-        ended[process.pid] = time.monotonic()
+        with lock:
+            ended[process.pid] = time.monotonic()
+            now = _children_cpu()
+            cpu[process.pid], used[0] = now - used[0], now
 
     try:
         for name, command in jobs:
@@ -106,7 +118,9 @@ def run(jobs: list[tuple[str, list[str]]], records: Path, out=None, cwd: Path = 
             returncode = process.wait()
             if i == 0:
                 atomic_write(records / DOCS_EXIT, json.dumps({"returncode": returncode}))
-            results.append((name, returncode, ended.get(process.pid, time.monotonic()) - started))
+            while process.pid not in ended:  # its watcher is about to note the time and CPU
+                time.sleep(0.01)
+            results.append((name, returncode, ended[process.pid] - started, cpu[process.pid]))
     except BaseException:
         for _, process, _ in processes:  # interrupted: stop what this runner started, nothing else
             if process.poll() is None:
@@ -119,11 +133,11 @@ def run(jobs: list[tuple[str, list[str]]], records: Path, out=None, cwd: Path = 
                 process.wait()
         raise
     seconds = time.monotonic() - started
-    summary = ", ".join(f"{name}: {'passed' if code == 0 else f'FAILED (exit status {code})'} after {took:.0f} s"
-                        for name, code, took in results)
+    summary = ", ".join(f"{name}: {'passed' if code == 0 else f'FAILED (exit status {code})'} after {took:.0f} s "
+                        f"({seconds_cpu:.0f} s CPU)" for name, code, took, seconds_cpu in results)
     out.write(f"\n===== {summary}; {seconds:.0f} s wall time =====\n".encode())
     out.flush()
-    return 0 if all(code == 0 for _, code, _ in results) else 1
+    return 0 if all(code == 0 for _, code, _, _ in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
