@@ -196,13 +196,15 @@ def test_build_outputs_equal_the_code_block_tests(site, root, page):
     folder = pytest_blocks.records_folder()
     if record is not None and record.complete:
         tests = record.blocks
-    elif record is None and folder is not None:  # make test: the code blocks ran in the other process
-        try:
-            tests = pytest_blocks.records_from_other_process(folder, page)
-        except pytest_blocks.RecordsMissing as missing:
-            pytest.fail(str(missing))
     else:
-        tests = pytest_blocks.run_page_blocks(path)
+        tests = None
+        if record is None and folder is not None:  # make test: the code blocks ran in the other process
+            try:
+                tests = pytest_blocks.records_from_other_process(folder, page)
+            except pytest_blocks.RecordsMissing as missing:
+                pytest.fail(str(missing), pytrace=False)
+        if tests is None:
+            tests = pytest_blocks.run_page_blocks(path)
     problems = pytest_blocks.differences(path, python_blocks(markdown), build, tests)
     assert not problems, "\n".join(problems)
 

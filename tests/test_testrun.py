@@ -50,6 +50,13 @@ def test_a_page_the_ended_process_never_recorded_fails_at_once(tmp_path):
     assert time.monotonic() - start < 5
 
 
+@pytest.mark.parametrize("status", [0, 5])
+def test_a_page_the_passing_process_did_not_select_is_left_to_the_caller(tmp_path, status):
+    """`make test PYTEST_ARGS=-k...`: the comparison then runs the page itself, as plain pytest does."""
+    (tmp_path / testrun.DOCS_EXIT).write_text(json.dumps({"returncode": status}), encoding="utf-8")
+    assert records_from_other_process(tmp_path, PAGE, timeout=60) is None
+
+
 def test_records_written_while_waiting_are_picked_up(tmp_path):
     writer = threading.Timer(0.3, write_records, (tmp_path, PAGE, record()))
     writer.start()

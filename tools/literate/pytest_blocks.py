@@ -268,18 +268,22 @@ class RecordsMissing(Exception):
 
 
 def records_from_other_process(folder: Path, page: str, timeout: float = 1800.0,
-                               poll: float = 0.2) -> dict[int, list[Output]]:
+                               poll: float = 0.2) -> dict[int, list[Output]] | None:
     """The records of ``page`` written by the code-block process: wait until they are there.
 
-    Raises ``RecordsMissing``, naming the page, when some of the page's code-block
-    tests did not pass, when that process ended without recording the page, or
-    after ``timeout`` seconds."""
+    ``None`` when that process passed without running the page (``-k``, as
+    ``pytest tests/`` alone: the caller runs the page itself). Raises
+    ``RecordsMissing``, naming the page, when some of the page's code-block
+    tests did not pass, when that process failed or died without recording the
+    page, or after ``timeout`` seconds."""
     path = records_file(folder, page)
     start = time.monotonic()
     while not path.is_file():
         done = folder / DOCS_EXIT
         if done.is_file() and not path.is_file():
             status = json.loads(done.read_text(encoding="utf-8")).get("returncode")
+            if status in (0, 5):  # passed, or collected nothing: this page's blocks were not selected
+                return None
             raise RecordsMissing(
                 f"{page}: the code-block process (pytest docs) ended with status {status} without recording "
                 f"this page's code-block tests; see its output above (did it stop early, or not collect {page}?)")
