@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Tests without the build that run in the code-block process, to even out the two
 # processes' work (the other one also carries the build and the browser).
-DOCS_SIDE: list[str] = ["test_claims_ch2_ch3.py"]
+DOCS_SIDE: list[str] = ["test_claims_ch2_ch3.py", "test_mnist.py"]
 
 
 def commands(extra: list[str]) -> list[tuple[str, list[str]]]:
