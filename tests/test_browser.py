@@ -247,13 +247,22 @@ class Recorder:
         return f"Recorder({self.origin})"
 
     def attach(self, page) -> Recorder:
-        page.on("request", self._request)
-        page.on("requestfinished", lambda r: self.pending.discard(r))
-        page.on("requestfailed", self._failed)
-        page.on("response", self._response)
-        page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        self._handlers = [
+            ("request", self._request),
+            ("requestfinished", lambda r: self.pending.discard(r)),
+            ("requestfailed", self._failed),
+            ("response", self._response),
+            ("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None),
+            ("pageerror", lambda e: self.errors.append(f"uncaught: {e}")),
+        ]
+        for event, handler in self._handlers:
+            page.on(event, handler)
         return self
+
+    def detach(self, page) -> None:
+        for event, handler in getattr(self, "_handlers", []):
+            page.remove_listener(event, handler)
+        self._handlers = []
 
     def _request(self, request) -> None:
         self.requests.append(request.url)
@@ -294,13 +303,40 @@ def screenshot_on_failure(page, name: str):
         raise
 
 
-def open_page(context, url: str):
-    """Open ``url`` in a new tab and wait until it has settled (see ``settle``)."""
-    page = context.new_page()
+# One tab per browser context, reused by open_page: a new tab costs chromium a new
+# renderer that parses and compiles the theme's scripts again (about 0.7 s of CPU
+# per page). Every response is still fetched and recorded: the test server sends
+# no caching headers, so nothing is served from a cache.
+_TABS: dict[int, tuple[object, Recorder | None]] = {}  # id(context) -> (tab, the recorder of its last page)
+
+
+def open_page(context, url: str, own_tab: bool = False):
+    """Open ``url`` (in the context's reused tab, or a new one) and wait until it has settled (see ``settle``).
+
+    Give the page back with ``close_page``."""
+    if own_tab:
+        page = context.new_page()
+    else:
+        page, last = _TABS.get(id(context), (None, None))
+        if page is None or page.is_closed():
+            page = context.new_page()
+        elif last is not None:
+            last.detach(page)
+            if last.pending:  # the last test stopped with requests in flight: end them before recording anew
+                page.goto("about:blank")
     recorder = Recorder(urlsplit(url)._replace(path="", query="", fragment="").geturl()).attach(page)
+    if not own_tab:
+        _TABS[id(context)] = (page, recorder)
     response = page.goto(url, wait_until="load")
     settle(page, recorder)
     return page, recorder, response
+
+
+def close_page(page, recorder: Recorder) -> None:
+    """Stop recording ``page``; close it unless it is a context's reused tab."""
+    recorder.detach(page)
+    if not any(page is tab for tab, _ in _TABS.values()):
+        page.close()
 
 
 # Everything a page does by itself once loaded: the theme's script and KaTeX have run (they
@@ -414,7 +450,7 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
         recorder.assert_clean()
         if src in RUN_NOTEBOOKS:  # for test_downloaded_notebook_runs, after the page is weighed
             DOWNLOADS[src] = download_notebook(page, tmp_path_factory.mktemp("notebook"))
-    page.close()
+    close_page(page, recorder)
 
 
 # page -> (bytes decoded, bytes gzip-transferred), filled by the test above
@@ -480,7 +516,7 @@ def test_page_fits_a_phone_screen(phone, server, src):
             f"> clientWidth {result['clientWidth']}; too wide: {result['culprits']}"
         )
         recorder.assert_clean()
-    page.close()
+    close_page(page, recorder)
 
 
 def test_missing_page_shows_the_404_page(desktop, server):
@@ -500,7 +536,7 @@ def test_missing_page_shows_the_404_page(desktop, server):
             if link.startswith(server.base):
                 assert desktop.request.get(link).status == 200, link
         recorder.assert_clean()
-    page.close()
+    close_page(page, recorder)
 
 
 # --- links and anchors ------------------------------------------------------------------
@@ -576,9 +612,9 @@ def test_every_internal_link_and_anchor_resolves(desktop, server, site):
 @pytest.fixture(scope="module")
 def search_page(desktop, server):
     """The home page, opened once for every search: each test empties the box first."""
-    page, recorder, _ = open_page(desktop, server.base)
+    page, recorder, _ = open_page(desktop, server.base, own_tab=True)
     yield page, recorder
-    page.close()
+    close_page(page, recorder)
 
 
 @pytest.mark.parametrize("term,expected", SEARCHES, ids=[t for t, _ in SEARCHES])
@@ -627,7 +663,7 @@ def test_every_page_weighs_at_most_1_5_mb(desktop, server):
             page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
             settle(page, recorder)
             WEIGHTS[src] = weigh(recorder)
-            page.close()
+            close_page(page, recorder)
     weights = {src: WEIGHTS[src][0] for src in PAGES}
     print("\npage weights in bytes, every resource loaded (decoded / gzip-transferred):")
     for src, total in sorted(weights.items(), key=lambda kv: -kv[1]):
@@ -678,7 +714,7 @@ def test_downloaded_notebook_runs(desktop, server, site, src, tmp_path):
         page, recorder, _ = open_page(desktop, server.url(src))
         with screenshot_on_failure(page, artefact_name("notebook", src)):
             path = download_notebook(page, tmp_path)
-        page.close()
+        close_page(page, recorder)
     tmp_path = path.parent
 
     notebook = nbformat.read(path, as_version=4)
