@@ -51,9 +51,11 @@ tangle: $(VENV)/.docs-installed
 check-tangle: $(VENV)/.docs-installed
 	$(TANGLE) --check
 
+# The code blocks (pytest docs) and the other tests (pytest tests: the site build,
+# the browser) run as two processes side by side: tools/literate/testrun.py.
 test: $(VENV)/.test-installed
 	$(TANGLE) --check
-	$(PY) -m pytest
+	PYTHONPATH=tools $(PY) -m literate.testrun $(PYTEST_ARGS)
 
 # Benchmarks, not tests. PyTorch is a benchmark-only dependency (a CPU build).
 bench: $(VENV)/.test-installed

@@ -22,7 +22,7 @@ import time
 import numpy as np
 import pytest
 
-from test_browser import browser, desktop, open_page, phone, screenshot_on_failure, server  # noqa: F401 (fixtures)
+from test_browser import browser, close_page, desktop, open_page, phone, screenshot_on_failure, server  # noqa: F401 (fixtures)
 from zerodl.landscape import optimizer_path
 from zerodl.optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
 
@@ -136,12 +136,12 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def playground_page(desktop, server):  # noqa: F811
-    page, recorder, response = open_page(desktop, server.url(PAGE))
+    page, recorder, response = open_page(desktop, server.url(PAGE), own_tab=True)
     assert response is not None and response.status == 200
     page.wait_for_selector(".zerodl-playground[data-paths]")
     yield page, recorder
     recorder.assert_clean()
-    page.close()
+    close_page(page, recorder)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}-lr{c[2]}" for c in CASES])
@@ -397,7 +397,7 @@ def test_touch_on_a_phone_moves_the_start_and_the_page_fits(phone, server):  # n
         assert widths[0] <= widths[1]
         assert root.bounding_box()["width"] <= 375
         recorder.assert_clean()
-    page.close()
+    close_page(page, recorder)
 
 
 def test_the_dark_scheme_recolours_the_plot(playground_page):
@@ -437,7 +437,7 @@ def test_the_chapter_7_embed_gives_the_same_paths(desktop, server):  # noqa: F81
         expected = python_path("book", "RMSprop", 0.3, 20, (-7, 2), decay_rate=0.9)
         np.testing.assert_allclose(page_paths(root)["RMSprop"], expected, rtol=RTOL, atol=ATOL)
         recorder.assert_clean()
-    page.close()
+    close_page(page, recorder)
 
 
 # --- weight and where it loads ------------------------------------------------------------

@@ -181,7 +181,9 @@ def test_build_outputs_equal_the_code_block_tests(site, root, page):
     build is reproducible, and the page does not depend on state a test does not see.
 
     The code-block tests run first (testpaths: docs before tests) and record their
-    outputs (literate.pytest_blocks); when they did not all run in this session
+    outputs (literate.pytest_blocks); under `make test` they run in a process of
+    their own beside this one, which hands them over in files (ZERODL_BLOCK_RECORDS,
+    tools/literate/testrun.py). When they did not all run in this session
     (e.g. `pytest tests/`), the page is run here the same way."""
     if page in OUTPUTS_DIFFER:
         pytest.skip(f"listed in OUTPUTS_DIFFER: {OUTPUTS_DIFFER[page]}")
@@ -191,7 +193,18 @@ def test_build_outputs_equal_the_code_block_tests(site, root, page):
     build = [[Output(**o) for o in outs] for outs in json.loads(entry.read_text(encoding="utf-8"))["outputs"]]
     markdown, _ = get_data(path.read_text(encoding="utf-8-sig"))
     record = pytest_blocks.RECORDS.get(page)
-    tests = record.blocks if record is not None and record.complete else pytest_blocks.run_page_blocks(path)
+    folder = pytest_blocks.records_folder()
+    if record is not None and record.complete:
+        tests = record.blocks
+    else:
+        tests = None
+        if record is None and folder is not None:  # make test: the code blocks ran in the other process
+            try:
+                tests = pytest_blocks.records_from_other_process(folder, page)
+            except pytest_blocks.RecordsMissing as missing:
+                pytest.fail(str(missing), pytrace=False)
+        if tests is None:
+            tests = pytest_blocks.run_page_blocks(path)
     problems = pytest_blocks.differences(path, python_blocks(markdown), build, tests)
     assert not problems, "\n".join(problems)
 

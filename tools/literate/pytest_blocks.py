@@ -23,14 +23,23 @@ Loaded by the project's root ``conftest.py`` for every pytest run (also
 A page counts as recorded only when every one of its code-block tests passed
 in this session, in page order. ``run_page_blocks`` executes a page the same
 way without pytest, for a session that did not run the page's blocks.
+
+**Handing the records to another process.** ``make test`` runs the code blocks
+and the other tests as two pytest processes side by side
+(``tools/literate/testrun.py``). It names a folder in ``ZERODL_BLOCK_RECORDS``:
+the code-block process writes each page's records there (atomically) as soon
+as the page's last test ran, complete or not; ``records_from_other_process``
+waits for them in the process that compares them with the build.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import sys
-from dataclasses import dataclass, field
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -40,6 +49,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from literate.atomic import atomic_write  # noqa: E402
 from literate.execute import STYLE, Output, draw_open_figures  # noqa: E402
 
 # One BLAS thread, as at build time (literate.execute): the same numbers as on
@@ -221,7 +231,74 @@ def pytest_runtest_teardown(item, nextitem):
     if _page_of_last_item is not None and (nextitem is None or not _is_block(nextitem)
                                            or docs_path(nextitem.path, _ROOT) != _page_of_last_item):
         end_page()
+        folder = records_folder()
+        if folder is not None and _page_of_last_item in RECORDS:
+            write_records(folder, _page_of_last_item, RECORDS[_page_of_last_item])
         _page_of_last_item = None
+
+
+# --- handing the records to the process that compares them (make test) -----------------
+
+from literate.testrun import DOCS_EXIT, RECORDS_ENV  # noqa: E402
+
+
+def records_folder() -> Path | None:
+    """Where the code-block process of ``make test`` leaves each page's records (``ZERODL_BLOCK_RECORDS``)."""
+    folder = os.environ.get(RECORDS_ENV, "").strip()
+    return Path(folder) if folder else None
+
+
+def records_file(folder: Path, page: str) -> Path:
+    return folder / f"{page.replace('/', '__')}.json"
+
+
+def write_records(folder: Path, page: str, record: PageRecord) -> None:
+    """The page's records, complete or not, in one file that appears whole or not at all."""
+    data = {
+        "page": page,
+        "expected": record.expected,
+        "passed": record.passed,
+        "blocks": {str(line): [asdict(o) for o in outs] for line, outs in record.blocks.items()},
+    }
+    atomic_write(records_file(folder, page), json.dumps(data, ensure_ascii=False))
+
+
+class RecordsMissing(Exception):
+    """The code-block process did not record a page completely."""
+
+
+def records_from_other_process(folder: Path, page: str, timeout: float = 1800.0,
+                               poll: float = 0.2) -> dict[int, list[Output]] | None:
+    """The records of ``page`` written by the code-block process: wait until they are there.
+
+    ``None`` when that process passed without running the page (``-k``, as
+    ``pytest tests/`` alone: the caller runs the page itself). Raises
+    ``RecordsMissing``, naming the page, when some of the page's code-block
+    tests did not pass, when that process failed or died without recording the
+    page, or after ``timeout`` seconds."""
+    path = records_file(folder, page)
+    start = time.monotonic()
+    while not path.is_file():
+        done = folder / DOCS_EXIT
+        if done.is_file() and not path.is_file():
+            status = json.loads(done.read_text(encoding="utf-8")).get("returncode")
+            if status in (0, 5):  # passed, or collected nothing: this page's blocks were not selected
+                return None
+            raise RecordsMissing(
+                f"{page}: the code-block process (pytest docs) ended with status {status} without recording "
+                f"this page's code-block tests; see its output above (did it stop early, or not collect {page}?)")
+        if time.monotonic() - start > timeout:
+            raise RecordsMissing(f"{page}: no records from the code-block process after {timeout:.0f} s "
+                                 f"(looked for {path.name} in {RECORDS_ENV}={folder})")
+        time.sleep(poll)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    expected, passed = data["expected"], data["passed"]
+    if not expected or passed != expected:
+        failed = [line for line in expected if line not in passed]
+        raise RecordsMissing(
+            f"{page}: not every code-block test of the page passed in the code-block process "
+            f"(tests at lines {failed} did not pass; {len(passed)} of {len(expected)} did); see its output above")
+    return {int(line): [Output(**o) for o in outs] for line, outs in data["blocks"].items()}
 
 
 # --- comparing with the build -----------------------------------------------------------
