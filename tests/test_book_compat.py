@@ -59,6 +59,8 @@ NOT_TOP_LEVEL = {
     "TorchAdagrad",  # torch_rules: idem
     "TorchRMSprop",  # torch_rules: idem
     "TorchAdam",  # torch_rules: idem
+    "adam_loop",  # fast: FastAdam's one-pass loop (what numba compiles)
+    "adam_kernel",  # fast: idem, compiled
 }
 
 # Every public name of the book's common/ (chapters 3-6) and dataset/mnist.py,
