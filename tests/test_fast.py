@@ -121,8 +121,10 @@ def test_fast_adam_follows_the_equations_written_out(kernel):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype, threads, kernel):
     rng = np.random.default_rng(8)
-    # W is large enough to be cut into parts when threads > 1; b is not
-    p1 = {"W": rng.normal(size=(300, 200)).astype(dtype), "b": rng.normal(size=20).astype(dtype)}
+    # W is large enough to be cut into parts when threads > 1 (2**15 elements for NumPy's
+    # operations, 2**19 for the compiled pass); b is not
+    shape = (800, 700) if kernel == "numba" else (300, 200)
+    p1 = {"W": rng.normal(size=shape).astype(dtype), "b": rng.normal(size=20).astype(dtype)}
     p2 = {k: v.copy() for k, v in p1.items()}
     adam, fast_adam = Adam(lr=0.01), FastAdam(lr=0.01, threads=threads, kernel=kernel)
     for _ in range(20):
@@ -133,6 +135,7 @@ def test_fast_adam_is_chapter_6_adam_bit_for_bit(dtype, threads, kernel):
         assert p2[k].dtype == dtype
         np.testing.assert_array_equal(p2[k], p1[k])
         np.testing.assert_array_equal(fast_adam.v[k], adam.v[k])
+    assert (fast_adam._pool is not None) == (threads > 1), "W was cut into parts for the threads"
 
 
 @pytest.mark.parametrize("case", ["float64 gradient", "transposed view"])

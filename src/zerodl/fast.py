@@ -235,7 +235,11 @@ class FastAdam(Adam):
                 part = self._update_part
                 arrays += (state_for(self.work_a, key, param), state_for(self.work_b, key, param))
                 contiguous = contiguous and all(x.flags.c_contiguous for x in arrays[4:])
-            if self.threads == 1 or param.size < 2**15 or not contiguous:
+            # Handing half of the work to another thread costs tens of microseconds: it pays above
+            # 2**15 elements for the NumPy operations, but only above about 2**19 for the compiled
+            # pass, which is that much faster (measured on 2 cores)
+            smallest = 2**19 if part == self._loop_part else 2**15
+            if self.threads == 1 or param.size < smallest or not contiguous:
                 part(lr_t, *arrays)
             else:
                 self._update_in_threads(part, lr_t, arrays)
