@@ -196,7 +196,8 @@ class FastAdam(Adam):
     ``kernel="numba"`` updates each parameter in one compiled pass
     (``adam_loop``); ``kernel="numpy"`` in twelve NumPy operations on two
     work arrays per parameter; ``"auto"`` (the default) uses numba when it is
-    installed. ``self.kernel`` says which one runs. With ``threads=n``
+    installed. ``self.kernel`` says which one runs (a strided parameter, or a
+    gradient of another dtype, always takes the NumPy operations). With ``threads=n``
     (n > 1) large parameters are cut into n parts updated at the same time by
     n threads (both kernels release the GIL while they compute). Defined in
     the appendix 高速化 (docs/appendix-speed.md).
