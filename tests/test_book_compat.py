@@ -277,16 +277,21 @@ def synthetic_mnist(n=500, seed=0):
     return x, np.eye(10)[labels], labels
 
 
+def two_layer_params(input_size, hidden_size, output_size, std):
+    """The parameters of the book's TwoLayerNet (chapters 4 and 5), drawn in its order: W1, then W2."""
+    return {
+        "W1": std * np.random.randn(input_size, hidden_size),
+        "b1": np.zeros(hidden_size),
+        "W2": std * np.random.randn(hidden_size, output_size),
+        "b2": np.zeros(output_size),
+    }
+
+
 class BookTwoLayerNet4:
     """Book chapter 4 (two_layer_net.py): sigmoid hidden layer, hand-written backprop."""
 
     def __init__(self, input_size, hidden_size, output_size, std=0.01):
-        self.params = {
-            "W1": std * np.random.randn(input_size, hidden_size),
-            "b1": np.zeros(hidden_size),
-            "W2": std * np.random.randn(hidden_size, output_size),
-            "b2": np.zeros(output_size),
-        }
+        self.params = two_layer_params(input_size, hidden_size, output_size, std)
 
     def predict(self, x):
         p = self.params
@@ -312,12 +317,7 @@ class ZerodlTwoLayerNet4:
     numerical_gradient are zerodl's."""
 
     def __init__(self, input_size, hidden_size, output_size, std=0.01):
-        self.params = {
-            "W1": std * np.random.randn(input_size, hidden_size),
-            "b1": np.zeros(hidden_size),
-            "W2": std * np.random.randn(hidden_size, output_size),
-            "b2": np.zeros(output_size),
-        }
+        self.params = two_layer_params(input_size, hidden_size, output_size, std)
 
     def predict(self, x):
         z1 = sigmoid(np.dot(x, self.params["W1"]) + self.params["b1"])
@@ -379,12 +379,7 @@ class BookTwoLayerNet5:
     + cross entropy with the book's 1e-7, backward (y - t) / N."""
 
     def __init__(self, input_size, hidden_size, output_size, std=0.01):
-        self.params = {
-            "W1": std * np.random.randn(input_size, hidden_size),
-            "b1": np.zeros(hidden_size),
-            "W2": std * np.random.randn(hidden_size, output_size),
-            "b2": np.zeros(output_size),
-        }
+        self.params = two_layer_params(input_size, hidden_size, output_size, std)
 
     def forward(self, x):
         p = self.params
@@ -411,12 +406,7 @@ class ZerodlTwoLayerNet5:
     """The chapter 5 program's class with its imports changed: zerodl's layers."""
 
     def __init__(self, input_size, hidden_size, output_size, std=0.01):
-        self.params = {
-            "W1": std * np.random.randn(input_size, hidden_size),
-            "b1": np.zeros(hidden_size),
-            "W2": std * np.random.randn(hidden_size, output_size),
-            "b2": np.zeros(output_size),
-        }
+        self.params = two_layer_params(input_size, hidden_size, output_size, std)
         self.layers = [Affine(self.params["W1"], self.params["b1"]), Relu(), Affine(self.params["W2"], self.params["b2"])]
         self.last_layer = SoftmaxWithLoss()
 

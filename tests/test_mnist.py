@@ -325,13 +325,19 @@ def test_download_into_the_cache_when_there_is_no_data_dir(no_data_dir, monkeypa
     assert calls == []
 
 
-def test_a_damaged_file_in_the_cache_is_downloaded_again(no_data_dir, monkeypatch):
-    pooch = pytest.importorskip("pooch")
+def cache_with_a_damaged_file(no_data_dir, damaged):
+    """The user cache folder holding the four files, the one named ``damaged`` overwritten with garbage."""
     folder = no_data_dir / "mnist"
     folder.mkdir(parents=True)
     for name in NAMES.values():
         shutil.copyfile(SHARED / name, folder / name)
-    (folder / NAMES["test_label"]).write_bytes(b"garbage")
+    (folder / NAMES[damaged]).write_bytes(b"garbage")
+    return folder
+
+
+def test_a_damaged_file_in_the_cache_is_downloaded_again(no_data_dir, monkeypatch):
+    pooch = pytest.importorskip("pooch")
+    folder = cache_with_a_damaged_file(no_data_dir, "test_label")
     calls = []
     monkeypatch.setattr(pooch, "retrieve", fake_retrieve(calls))
     with pytest.warns(RuntimeWarning, match=f"{NAMES['test_label']}: deleted from the cache"):
@@ -471,11 +477,7 @@ def test_a_download_past_its_deadline_fails_the_load_and_leaves_nothing(no_data_
 
 def test_a_file_deleted_for_a_bad_checksum_is_reported_when_the_download_fails(no_data_dir, monkeypatch):
     pooch = pytest.importorskip("pooch")
-    folder = no_data_dir / "mnist"
-    folder.mkdir(parents=True)
-    for name in NAMES.values():
-        shutil.copyfile(SHARED / name, folder / name)
-    (folder / NAMES["train_label"]).write_bytes(b"garbage")
+    folder = cache_with_a_damaged_file(no_data_dir, "train_label")
 
     def offline(url, known_hash, fname, path, downloader):
         raise ConnectionError(f"Failed to resolve host for {url}")

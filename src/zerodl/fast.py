@@ -230,16 +230,15 @@ class FastAdam(Adam):
             lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)  # a Python float
             arrays = (grads[key], m, v, param)
             contiguous = all(x.flags.c_contiguous for x in arrays)
-            if self._loop is not None and contiguous and grads[key].dtype == param.dtype:
-                part = self._loop_part  # one compiled pass
-            else:  # twelve NumPy operations (also for a gradient of another dtype, or strided arrays)
-                part = self._update_part
-                arrays += (state_for(self.work_a, key, param), state_for(self.work_b, key, param))
-                contiguous = contiguous and all(x.flags.c_contiguous for x in arrays[4:])
             # Handing half of the work to another thread costs tens of microseconds: it pays above
             # 2**15 elements for the NumPy operations, but only above about 2**19 for the compiled
-            # pass, which is that much faster (measured on 2 cores)
-            smallest = 2**19 if part == self._loop_part else 2**15
+            # pass, which is that much faster (measured on 2 cores): ``smallest`` to split.
+            if self._loop is not None and contiguous and grads[key].dtype == param.dtype:
+                part, smallest = self._loop_part, 2**19  # one compiled pass
+            else:  # twelve NumPy operations (also for a gradient of another dtype, or strided arrays)
+                part, smallest = self._update_part, 2**15
+                arrays += (state_for(self.work_a, key, param), state_for(self.work_b, key, param))
+                contiguous = contiguous and all(x.flags.c_contiguous for x in arrays[4:])
             if self.threads == 1 or param.size < smallest or not contiguous:
                 part(lr_t, *arrays)
             else:
