@@ -15,12 +15,14 @@ endif
 # Playwright is driven against Debian's chromium; it must never fetch a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: serve test build tangle check-tangle bench clean help
+.PHONY: serve test build render determinism tangle check-tangle bench clean help
 
 help:
 	@echo "make serve         serve the site at http://127.0.0.1:8000 (installs into $(VENV))"
 	@echo "make test          run every test: code blocks, tangle drift, claims, site build, browser"
 	@echo "make build         build the site into site/"
+	@echo "make render        write the rendered tree (Markdown with outputs and figures) into build/rendered"
+	@echo "make determinism   two clean executions into two trees and two sites: they must be identical"
 	@echo "make tangle        regenerate src/zerodl from the chapters in docs/"
 	@echo "make check-tangle  fail with a diff if src/zerodl differs from docs/"
 	@echo "make bench         time the training step vs PyTorch, MNIST loading and the build (writes docs/data/benchmark.json;\n                   other machines are kept, BENCH_ARGS=--append keeps this CPU's earlier runs too)"
@@ -45,17 +47,51 @@ build: $(VENV)/.docs-installed
 	$(TANGLE) --check
 	$(VENV)/bin/mkdocs build --strict
 
+render: $(VENV)/.docs-installed
+	$(TANGLE) --check
+	PYTHONPATH=tools $(PY) -m literate.render --out build/rendered
+
+# Two clean executions (separate caches) give the same rendered tree and the same site.
+DET := build/determinism
+determinism: $(VENV)/.docs-installed
+	$(TANGLE) --check
+	rm -rf $(DET)
+	for run in 1 2; do \
+	  ZERODL_EXEC_CACHE=$(DET)/cache$$run PYTHONPATH=tools $(PY) -m literate.render --out $(DET)/tree$$run || exit 1; \
+	  ZERODL_EXEC_CACHE=$(DET)/cache$$run NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -q -d $(DET)/site$$run || exit 1; \
+	done
+	diff -rq $(DET)/tree1 $(DET)/tree2
+	diff -rq $(DET)/site1 $(DET)/site2
+	@echo "determinism: two clean executions gave the same rendered tree and the same site"
+
 tangle: $(VENV)/.docs-installed
 	$(TANGLE)
 
-check-tangle: $(VENV)/.docs-installed
+check-render: $(VENV)/.docs-installed
+	$(TANGLE) --check
+	PYTHONPATH=tools $(PY) -m literate.render --out build/rendered
+
+# Two clean executions (separate caches) give the same rendered tree and the same site.
+DET := build/determinism
+determinism: $(VENV)/.docs-installed
+	$(TANGLE) --check
+	rm -rf $(DET)
+	for run in 1 2; do \
+	  ZERODL_EXEC_CACHE=$(DET)/cache$$run PYTHONPATH=tools $(PY) -m literate.render --out $(DET)/tree$$run || exit 1; \
+	  ZERODL_EXEC_CACHE=$(DET)/cache$$run NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -q -d $(DET)/site$$run || exit 1; \
+	done
+	diff -rq $(DET)/tree1 $(DET)/tree2
+	diff -rq $(DET)/site1 $(DET)/site2
+	@echo "determinism: two clean executions gave the same rendered tree and the same site"
+
+tangle: $(VENV)/.docs-installed
 	$(TANGLE) --check
 
-# The code blocks (pytest docs) and the other tests (pytest tests: the site build,
-# the browser) run as two processes side by side: tools/literate/testrun.py.
+# Plain pytest: the pages render side by side while the other tests run; the code-block
+# tests and the site build share that one execution (tools/literate/pytest_pages.py).
 test: $(VENV)/.test-installed
 	$(TANGLE) --check
-	PYTHONPATH=tools $(PY) -m literate.testrun $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks, not tests. PyTorch is a benchmark-only dependency (a CPU build).
 bench: $(VENV)/.test-installed
@@ -65,4 +101,4 @@ bench: $(VENV)/.test-installed
 	PYTHONPATH=tools $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf site .cache .pytest_cache
+	rm -rf site build .cache .pytest_cache

@@ -1,14 +1,14 @@
 """Loaded by every pytest run of this project, also `pytest docs/NN-x.md` alone.
 
-The code-block tests run under the build's conditions, draw every figure and
-record what they show (tools/literate/pytest_blocks.py). The fixtures for the
-tests in tests/ are in tests/conftest.py.
+The chapters' code blocks are tests that share the site's one execution
+(tools/literate/pytest_pages.py). The fixtures for the tests in tests/ are in
+tests/conftest.py.
 """
-
-pytest_plugins = ["literate.pytest_blocks"]
 
 import os
 from pathlib import Path
+
+pytest_plugins = ["literate.pytest_pages"]
 
 # Tests never download MNIST: use the shared copy beside the project if there is one.
 _SHARED_MNIST = Path(__file__).resolve().parent.parent / "shared" / "data" / "mnist"

@@ -30,7 +30,7 @@ import pytest
 
 from conftest import ROOT
 from literate.config import load_config, nav_pages
-from literate.fences import python_blocks
+from literate.pages import fences as python_blocks
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
@@ -79,8 +79,13 @@ def has_notebook(src: str) -> bool:
     return bool(python_blocks((ROOT / "docs" / src).read_text(encoding="utf-8")))
 
 
+def source_of(src: str) -> str:
+    """The file under docs/ a nav entry is made from (an experiment's .ipynb from its jupytext .py)."""
+    return src[: -len(".ipynb")] + ".py" if src.endswith(".ipynb") else src
+
+
 def trains_on_mnist(src: str) -> bool:
-    return "load_mnist" in (ROOT / "docs" / src).read_text(encoding="utf-8")
+    return "load_mnist" in (ROOT / "docs" / source_of(src)).read_text(encoding="utf-8")
 
 
 PAGES = nav_pages(ROOT, suffixes=(".md", ".py", ".ipynb"))  # chapters and notebook pages
@@ -430,9 +435,9 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
         # The edit link opens this page's source file in the repository.
         edit = page.locator("a.md-content__button[rel='edit']")
         assert edit.count() == 1, "every page has an edit link"
-        expected = CONFIG["repo_url"].rstrip("/") + "/" + CONFIG["edit_uri"].strip("/") + "/" + src
+        expected = CONFIG["repo_url"].rstrip("/") + "/" + CONFIG["edit_uri"].strip("/") + "/" + source_of(src)
         assert edit.get_attribute("href") == expected
-        assert (ROOT / "docs" / src).is_file()
+        assert (ROOT / "docs" / source_of(src)).is_file()
 
         # Notebook download, where the page has code.
         buttons = page.locator("a.zerodl-notebook")
@@ -475,8 +480,8 @@ def weigh(recorder: Recorder) -> tuple[int, int]:
 
 
 def source_has_math(src: str) -> bool:
-    text = (ROOT / "docs" / src).read_text(encoding="utf-8")
-    if src.endswith(".py"):
+    text = (ROOT / "docs" / source_of(src)).read_text(encoding="utf-8")
+    if source_of(src).endswith(".py"):
         import jupytext
 
         text = "\n".join(c.source for c in jupytext.reads(text, fmt="py:percent").cells if c.cell_type == "markdown")
@@ -719,7 +724,7 @@ def test_downloaded_notebook_runs(desktop, server, site, src, tmp_path):
 
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
-    assert src in notebook.cells[0].source, "the first cell names the source file"
+    assert source_of(src) in notebook.cells[0].source, "the first cell names the source file"
     client = NotebookClient(
         notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )

@@ -8,13 +8,8 @@ import pytest
 from markdown.extensions.toc import slugify as plain_slugify
 from mkdocs.structure.toc import get_toc
 
-from literate.notebooks import (
-    NotebookPageError,
-    figure_titles,
-    fix_notebook_page,
-    notebook_from_markdown,
-    prune_css,
-)
+from literate import render
+from literate.notebooks import NotebookPageError, chapter_notebook, experiment_outputs, fix_notebook_page, prune_css
 
 
 def test_prune_css_keeps_only_rules_for_classes_on_the_page():
@@ -44,71 +39,72 @@ def test_prune_css_refuses_unbalanced_css():
         prune_css(".a{color:red", {"a"})
 
 
-def test_figure_titles_are_the_literal_titles_in_order():
-    code = 'fig, ax = plt.subplots()\nax.set_title("一つ目")\nfig.suptitle("全体")\nax.set_xlabel("x")\n'
-    assert figure_titles(code) == ["一つ目", "全体"]
-    assert figure_titles('ax.set_title(f"{lr}")') == []  # not a literal: cannot be read without running
-
-
-def _page(cells_html: list[str]) -> str:
-    return "".join(f'<div class="jp-Cell" id="cell-id={n:08x}">{html}</div>' for n, html in enumerate(cells_html))
-
-
 SOURCE = '''# %% [markdown]
 # # 実験のタイトル
 #
 # ## 節の見出し
 
 # %%
-ax.set_title("学習率の比較")
+print("hello")
 '''
 
 
-def test_fix_notebook_page_numbers_cells_names_figures_and_links_headings(tmp_path):
-    source = tmp_path / "exp.py"
-    source.write_text(SOURCE, encoding="utf-8")
-    content = _page([
-        '<h1 id="">実験のタイトル<a class="anchor-link" href="#">¶</a></h1>'
-        '<h2 id="">節の見出し<a class="anchor-link" href="#">¶</a></h2>',
-        '<img alt="No description has been provided for this image" src="data:image/png;base64,AA">',
-    ])
+def test_fix_notebook_page_drops_external_loaders_and_links_headings():
+    content = ('<!-- Load mathjax --><script src=""></script><!-- End of mathjax configuration -->'
+               '<h2 id="x">節の見出し<a class="anchor-link" href="#x">¶</a></h2>')
     toc = get_toc([{"level": 2, "id": "_1", "name": "節の見出し", "children": []}])
 
     def slugify(text, sep):
         return plain_slugify(text, sep, unicode=True)
 
-    fixed = fix_notebook_page(content, source, "experiments/exp.py", "experiments/exp/", toc, slugify)
-    assert 'id="cell-id=cell-0"' in fixed and 'id="cell-id=cell-1"' in fixed
+    fixed = fix_notebook_page(content, toc, slugify)
+    assert "mathjax" not in fixed.lower()
     assert '<h2 id="節の見出し">節の見出し<a class="headerlink" href="#節の見出し" title="Permanent link">¶</a></h2>' in fixed
     assert list(toc)[0].id == "節の見出し"
-    assert 'alt="学習率の比較"' in fixed
-    assert 'href="../../notebooks/experiments/exp.ipynb"' in fixed  # from experiments/exp/
-    assert fixed.index("zerodl-notebook") > fixed.index("</h1>")
 
 
-def test_a_figure_without_title_fails_the_build(tmp_path):
-    source = tmp_path / "exp.py"
-    source.write_text(SOURCE.replace('ax.set_title("学習率の比較")', "plt.plot([1, 2])"), encoding="utf-8")
-    content = _page(["<h1 id=''>t</h1>", '<img alt="No description has been provided for this image">'])
-    with pytest.raises(NotebookPageError, match="has no title"):
-        fix_notebook_page(content, source, "experiments/exp.py", "experiments/exp/", [], plain_slugify)
+def _experiment(source: str) -> render.Page:
+    import jupytext
+
+    notebook = jupytext.reads(source, fmt="py:percent")
+    cells = [c for c in notebook.cells if c.cell_type == "code"]
+    return render.Page("experiments/exp.py", source, [[(i + 1, c.source) for i, c in enumerate(cells)]], notebook=notebook)
 
 
-def test_cell_count_mismatch_is_reported(tmp_path):
-    source = tmp_path / "exp.py"
-    source.write_text(SOURCE, encoding="utf-8")
-    with pytest.raises(NotebookPageError, match="rendered 1 cells but the notebook has 2"):
-        fix_notebook_page(_page(["<h1>t</h1>"]), source, "experiments/exp.py", "experiments/exp/", [], plain_slugify)
+def test_an_experiment_gets_buttons_under_its_title_and_its_outputs():
+    site, download, markdown = experiment_outputs(_experiment(SOURCE), [[{"kind": "text", "data": "hello\n"}]], [],
+                                                  "experiments/exp/")
+    nb = json.loads(site)
+    title = "".join(nb["cells"][0]["source"])
+    assert title.startswith("# 実験のタイトル") and 'href="../../notebooks/experiments/exp.ipynb"' in title
+    assert "".join(nb["cells"][-1]["outputs"][0]["text"]) == "hello\n"
+    assert "".join(json.loads(download)["cells"][-1]["outputs"][0]["text"]) == "hello\n"
+    assert "hello" in markdown and "```python" in markdown
 
 
-def test_chapter_notebook_is_stable_and_sets_up_the_japanese_font():
-    chapter = "# 章\n\n本文\n\n```python\nimport matplotlib.pyplot as plt\nplt.plot([1])\nplt.show()\n```\n"
-    first = notebook_from_markdown(chapter, "01-x.md")
-    assert first == notebook_from_markdown(chapter, "01-x.md"), "no random cell ids"
+def test_an_experiment_without_a_title_cell_is_refused():
+    with pytest.raises(NotebookPageError, match="title"):
+        experiment_outputs(_experiment("# %%\nprint(1)\n"), [[]], [], "experiments/exp/")
+
+
+def _chapter(text: str) -> render.Page:
+    from literate import pages
+
+    return render.Page("01-x.md", text, [], fences=pages.fences(text))
+
+
+def test_chapter_notebook_is_stable_carries_the_outputs_and_sets_up_the_japanese_font():
+    chapter = "# 章\n\n本文\n\n```python\nimport matplotlib.pyplot as plt\nprint(1)\nplt.plot([1])\nplt.show()\n```\n"
+    outputs = [[{"kind": "text", "data": "1\n"}, {"kind": "svg", "data": "<svg/>", "alt": "図の題"}]]
+    first = chapter_notebook(_chapter(chapter), outputs)
+    assert first == chapter_notebook(_chapter(chapter), outputs), "no random cell ids"
     notebook = json.loads(first)
     assert "docs/01-x.md" in "".join(notebook["cells"][0]["source"])
     assert "matplotlib_fontja" in "".join(notebook["cells"][1]["source"])
     assert [c["id"] for c in notebook["cells"]] == [f"cell-{n}" for n in range(len(notebook["cells"]))]
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    plain = json.loads(notebook_from_markdown("# 章\n\n```python\nprint(1)\n```\n", "02-y.md"))
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert "".join(code[-1]["outputs"][0]["text"]) == "1\n"
+    assert "".join(code[-1]["outputs"][1]["data"]["image/svg+xml"]) == "<svg/>"
+    plain = json.loads(chapter_notebook(_chapter("# 章\n\n```python\nprint(1)\n```\n"), [[]]))
     assert not any("matplotlib_fontja" in "".join(c["source"]) for c in plain["cells"])

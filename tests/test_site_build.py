@@ -9,12 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build_site_twice, exec_cache
-from literate import pytest_blocks
+from conftest import ROOT
+from literate import render
 from literate.config import nav_pages
-from literate.execute import Output
-from literate.fences import python_blocks
-from mkdocs.utils.meta import get_data
 
 pytestmark = pytest.mark.build
 
@@ -120,103 +117,34 @@ def test_chapter_notebook_is_offered_and_valid(site):
     assert any("def gradient_descent" in c for c in code)
 
 
-# Files allowed to differ between two builds, each with the reason.
-# Empty: every byte of the site is reproducible. (The build date that MkDocs
-# writes into sitemap.xml and the gzip header of sitemap.xml.gz is pinned to
-# the last commit by tools/hooks.py; SVG metadata, notebook cell ids and
-# mkdocs-jupyter's cell ids are made stable by the hooks.)
-NOT_REPRODUCIBLE: dict[str, str] = {}
-
-
-def test_a_second_build_is_byte_identical(site, root, tmp_path):
-    """Everything is the same when built again: pages, figures, notebooks, the notebook
-    pages, the search index and the sitemap.
-
-    Two more builds, in one new process, with the first build's execution caches
-    (no page runs again): the first proves the rendering reproducible in another
-    process; the second is a rebuild as `mkdocs serve` does it, which reuses what
-    the process rendered before (literate.rebuild) and must give the same bytes.
-    That the execution itself is reproducible is proven by
-    test_build_outputs_equal_the_code_block_tests (the build's run of each
-    chapter against pytest-codeblocks' own) and, for the notebook pages, by
-    test_browser.py's run of their notebooks."""
-    build_site_twice(tmp_path / "again", tmp_path / "rebuilt", str(exec_cache(site)))
-    first = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
-    for name in ("again", "rebuilt"):
-        again = tmp_path / name
-        second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
-        assert first.keys() == second.keys(), (name, sorted(first.keys() ^ second.keys()))
-        compared = first.keys() - NOT_REPRODUCIBLE.keys()
-        for required in ("sitemap.xml", "sitemap.xml.gz", "search/search_index.json", "404.html"):
-            assert required in compared, required
-        assert any(p.startswith("notebooks/") and p.endswith(".ipynb") for p in compared)
-        for experiment in (root / "docs" / "experiments").glob("*.py"):  # pages rendered by mkdocs-jupyter
-            assert f"experiments/{experiment.stem}/index.html" in compared, experiment.name
-        differing = sorted(p for p in compared if first[p] != second[p])
-        assert not differing, f"differ between the first build and the {name} one: {differing}"
-
-
 def executed_pages(root: Path) -> list[str]:
-    """The nav's Markdown pages whose code blocks run at build time."""
-    pages = []
-    for page in nav_pages(root):
-        markdown, meta = get_data((root / "docs" / page).read_text(encoding="utf-8-sig"))
-        if python_blocks(markdown) and meta.get("execute", True):
-            pages.append(page)
-    return pages
+    """The nav's pages whose code runs at build time (chapters and experiments)."""
+    return [page.src for page in render.site_pages(root)]
 
 
-# Pages whose outputs may differ between the build's run (one namespace) and the
-# code-block tests' (a fresh namespace per block or cont chain), each with the
-# reason. Empty: fix such a page instead (usually a block that draws random
-# numbers from the state an earlier block left: seed it in the block).
-OUTPUTS_DIFFER: dict[str, str] = {}
-
-
-@pytest.mark.parametrize("page", executed_pages(ROOT))
-def test_build_outputs_equal_the_code_block_tests(site, root, page):
-    """Each chapter runs twice per test session: in the build (all blocks in one namespace,
-    in a worker process) and under pytest-codeblocks (each block or cont chain in a fresh
-    namespace). What it prints and every figure's SVG must be the same both times: the
-    build is reproducible, and the page does not depend on state a test does not see.
-
-    The code-block tests run first (testpaths: docs before tests) and record their
-    outputs (literate.pytest_blocks); under `make test` they run in a process of
-    their own beside this one, which hands them over in files (ZERODL_BLOCK_RECORDS,
-    tools/literate/testrun.py). When they did not all run in this session
-    (e.g. `pytest tests/`), the page is run here the same way."""
-    if page in OUTPUTS_DIFFER:
-        pytest.skip(f"listed in OUTPUTS_DIFFER: {OUTPUTS_DIFFER[page]}")
-    path = root / "docs" / page
-    entry = exec_cache(site) / f"{page.replace('/', '__')}.json"
-    assert entry.is_file(), f"the build left no execution cache entry for {page}"
-    build = [[Output(**o) for o in outs] for outs in json.loads(entry.read_text(encoding="utf-8"))["outputs"]]
-    markdown, _ = get_data(path.read_text(encoding="utf-8-sig"))
-    record = pytest_blocks.RECORDS.get(page)
-    folder = pytest_blocks.records_folder()
-    if record is not None and record.complete:
-        tests = record.blocks
-    else:
-        tests = None
-        if record is None and folder is not None:  # make test: the code blocks ran in the other process
-            try:
-                tests = pytest_blocks.records_from_other_process(folder, page)
-            except pytest_blocks.RecordsMissing as missing:
-                pytest.fail(str(missing), pytrace=False)
-        if tests is None:
-            tests = pytest_blocks.run_page_blocks(path)
-    problems = pytest_blocks.differences(path, python_blocks(markdown), build, tests)
-    assert not problems, "\n".join(problems)
+def test_every_page_ran_once_and_the_build_ran_none(site_build):
+    """The code-block tests and the site share one execution: the session rendered each page at
+    most once (those not in the cache exactly once), and the build took every page from the cache."""
+    if site_build["log"] is None:
+        pytest.skip("ZERODL_TEST_SITE: a site built elsewhere")
+    pages, ran = executed_pages(ROOT), site_build["pages"]["ran"]
+    assert len(ran) == len(set(ran)), f"pages run twice: {sorted(p for p in ran if ran.count(p) > 1)}"
+    assert set(ran) | site_build["pages"]["cached_before"] >= set(pages)
+    assert f"render: ran 0 pages (none), {len(pages)} from the cache" in site_build["log"]
 
 
 @pytest.mark.parametrize("page", executed_pages(ROOT))
 def test_every_figure_a_page_shows_is_on_it_with_its_title(site, page):
     """Derived from the page's own run, so a new chapter needs no list of its figures here:
     every figure its code showed is an SVG file on the page, its title the alt text."""
-    entry = exec_cache(site) / f"{page.replace('/', '__')}.json"
-    shown = [o for outs in json.loads(entry.read_text(encoding="utf-8"))["outputs"] for o in outs if o["kind"] == "svg"]
-    html = page_html(site, page)
+    loaded = render.load_page(ROOT, page)
+    result = render.cached(ROOT, loaded, render.cache_key(ROOT, loaded))
+    assert result is not None, f"{page}: no result in the execution cache after the build"
+    shown = [o for outs in render.outputs_by_fence(result) for o in outs if o["kind"] == "svg"]
+    html = page_html(site, page.replace(".py", ".md"))
     images = [img for img in parse(html).images if "zerodl-figure" in (img.get("class") or "")]
+    if loaded.is_experiment:
+        images = [img for img in parse(html).images if "/figures/" in img.get("src", "")]
     assert len(images) == len(shown), f"{page}: {len(shown)} figures shown by its code, {len(images)} on the page"
     for img, figure in zip(images, shown):
         assert figure["alt"], f"{page}: a figure without a title (ax.set_title or fig.suptitle)"

@@ -21,7 +21,7 @@ PAGES = {  # page: figures (chapter 3: four computational graphs and the experim
 
 def exported_modules(root: Path, page: str) -> Counter:
     """How many blocks of the page export to each module (their ``#| file:`` lines)."""
-    from literate.fences import python_blocks
+    from literate.pages import fences as python_blocks
 
     text = (root / "docs" / f"{page}.md").read_text(encoding="utf-8")
     return Counter(block.target for block in python_blocks(text) if block.target)

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from literate import tangle
-from literate.fences import python_blocks
+from literate import render
+from literate.pages import PageError
+from literate.pages import fences as python_blocks
 
 
 def make_project(tmp_path: Path, pages: dict[str, str], nav: list[str] | None = None) -> Path:
@@ -82,22 +84,6 @@ def test_fences_follow_pytest_codeblocks_rules():
     blocks = python_blocks(text)
     assert [b.code for b in blocks] == ["w = 4\n"]
     assert blocks[0].indent == "  " and blocks[0].lineno == 12
-
-
-def test_fences_agree_with_pytest_codeblocks_on_the_real_chapters(root):
-    """The build and the tangle run exactly the code that the tests run."""
-    from pytest_codeblocks.main import extract_from_file
-
-    def lines(code: str) -> list[str]:
-        # pytest-codeblocks drops blank lines inside indented fences; they mean nothing to Python
-        return [line for line in code.splitlines() if line.strip()]
-
-    pages = sorted((root / "docs").rglob("*.md"))
-    assert pages
-    for page in pages:
-        ours = lines("".join(b.code for b in python_blocks(page.read_text(encoding="utf-8"))))
-        theirs = lines("".join(b.code for b in extract_from_file(page) if b.syntax == "python"))
-        assert ours == theirs, f"{page}: fences parsed differently from pytest-codeblocks"
 
 
 def test_unclosed_fence_is_an_error():
@@ -262,7 +248,7 @@ def test_a_later_chapter_may_not_redefine_an_exported_name(tmp_path):
         "two.md": "# Two\n\n```python\n#| file: src/zerodl//opt.py\nclass SGD:\n    lr = 2\n```\n",
     }
     root = make_project(tmp_path, pages)
-    with pytest.raises(tangle.TangleError, match=r"docs/two\.md:3: SGD is already exported to src/zerodl/opt\.py by docs/one\.md:3"):
+    with pytest.raises(tangle.TangleError, match=r"docs/two\.md:3: SGD is already defined in src/zerodl/opt\.py by docs/one\.md:3"):
         tangle.write(root)
 
 
@@ -304,14 +290,74 @@ def test_unreadable_pages_name_file_and_line_in_the_tangle(tmp_path, problem):
 
 @pytest.mark.parametrize("problem", list(BAD_PAGES))
 def test_unreadable_pages_name_file_and_line_in_the_build(tmp_path, problem):
-    from types import SimpleNamespace
-
-    import hooks
-    from mkdocs.exceptions import PluginError
-
     data, message = BAD_PAGES[problem]
-    (tmp_path / "one.md").write_bytes(data)
-    page = SimpleNamespace(src_uri="one.md", abs_src_path=str(tmp_path / "one.md"))
-    files = SimpleNamespace(documentation_pages=lambda: [page])
-    with pytest.raises(PluginError, match=re.escape(f"docs/one.md, {message}")):
-        hooks.on_files(files, None)
+    root = make_project(tmp_path, {"one.md": "# placeholder\n"})
+    (root / "docs" / "one.md").write_bytes(data)
+    with pytest.raises(PageError, match=re.escape(f"docs/one.md, {message}")):
+        render.site_pages(root)
+
+
+def test_a_crlf_checkout_tangles_to_the_same_files_and_converges(tmp_path):
+    root = make_project(tmp_path, {"one.md": CH1, "two.md": CH2})
+    tangle.write(root)
+    lf = tangle.actual_files(root)
+    for page in ("one.md", "two.md"):
+        path = root / "docs" / page
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert tangle.write(root) == [] and tangle.diff(root) == [] and tangle.actual_files(root) == lf
+
+
+@pytest.mark.parametrize("target, message", [
+    ("src/zerodl/__pycache__/x.py", "Python's own"),
+    ("src/zerodl/__main__.py", "Python's own"),
+    ("src/zerodl/__INIT__.py", "Python's own"),
+])
+def test_dunder_names_are_refused(tmp_path, target, message):
+    root = make_project(tmp_path, one_block(f"#| file: {target}"))
+    with pytest.raises(tangle.TangleError, match=re.escape(message)):
+        tangle.write(root)
+
+
+def test_modules_that_differ_only_in_case_are_refused(tmp_path):
+    root = make_project(tmp_path, {"one.md": "# One\n\n```python\n#| file: src/zerodl/Opt.py\nA = 1\n```\n\n"
+                                            "```python\n#| file: src/zerodl/opt.py\nB = 1\n```\n"})
+    with pytest.raises(tangle.TangleError, match="differ only in case"):
+        tangle.write(root)
+
+
+@pytest.mark.parametrize("later", [
+    "step = lambda x: x * 100",
+    "step: object = None",
+    "from os.path import join as step",
+    "async def step(x):\n    return x",
+    "if True:\n    def step(x):\n        return x",
+    "try:\n    pass\nfinally:\n    def step(x):\n        return x",
+    "for step in range(3):\n    pass",
+    "class step:\n    pass",
+])
+def test_no_later_binding_replaces_an_exported_name(tmp_path, later):
+    root = make_project(tmp_path, {
+        "one.md": "# One\n\n```python\n#| file: src/zerodl/m.py\ndef step(x):\n    return x\n```\n",
+        "two.md": f"# Two\n\n```python\n#| file: src/zerodl/m.py\n{later}\n```\n"})
+    with pytest.raises(tangle.TangleError, match=r"docs/two\.md:3: step is already defined"):
+        tangle.write(root)
+
+
+def test_async_functions_are_listed_in_all(tmp_path):
+    root = make_project(tmp_path, {"one.md": "# One\n\n```python\n#| file: src/zerodl/m.py\nasync def fetch():\n    pass\n```\n"})
+    tangle.write(root)
+    assert '__all__ = ["fetch"]' in (root / "src" / "zerodl" / "m.py").read_text(encoding="utf-8")
+
+
+def test_generated_files_are_readable_by_others_under_the_usual_umask(tmp_path):
+    import os
+    import stat
+
+    root = make_project(tmp_path, {"one.md": CH1})
+    old = os.umask(0o022)
+    try:
+        tangle.write(root)
+    finally:
+        os.umask(old)
+    for path in (root / "src").rglob("*.py"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path

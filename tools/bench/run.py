@@ -128,39 +128,68 @@ def build_times() -> dict:
         command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(Path(tmp) / "site")]
         print("  cold build ...", file=sys.stderr, flush=True)
         cold = timed(command, copy, env)
-        # The rebuild a writer waits for: `mkdocs serve` builds again in the same
-        # process after a save (literate.rebuild does the same two builds).
-        print("  rebuild after a prose edit, as mkdocs serve does it ...", file=sys.stderr, flush=True)
-        tools = str(copy / "tools")
-        serve_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (tools, env.get("PYTHONPATH", "")) if p))
-        result = subprocess.run(
-            [sys.executable, "-m", "literate.rebuild", str(Path(tmp) / "serve1"), str(Path(tmp) / "serve2"),
-             "--serve", "--edit", PROSE_EDIT_PAGE],
-            cwd=copy, env=serve_env, capture_output=True, text=True,
-        )
-        if result.returncode != 0:
-            raise SystemExit(f"literate.rebuild failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        serve = json.loads(result.stdout.strip().splitlines()[-1])
+        print("  mkdocs serve: a prose edit and a code edit, until the page shows them ...", file=sys.stderr, flush=True)
+        serve = serve_edit_times(copy, env)
     return {
         "cold_build_s": cold,
-        "prose_edit_rebuild_s": serve["second_build_s"],
-        "prose_edit_rebuild_how": "mkdocs serve's rebuild after the edit (python -m literate.rebuild --serve)",
-        "warm_build_s": serve["first_build_s"],
+        "prose_edit_rebuild_s": serve["prose"],
+        "code_edit_rebuild_s": serve["code"],
+        "prose_edit_rebuild_how": "mkdocs serve, from the save until the served page shows the edit",
         "prose_edit_page": PROSE_EDIT_PAGE,
     }
 
 
+def serve_edit_times(copy: Path, env: dict[str, str], port: int = 8765) -> dict:
+    """Seconds from a save to the served page showing it, under `mkdocs serve`: a sentence added to the
+    prose, then a changed print in a block that exports nothing (its page runs again)."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{port}/{Path(PROSE_EDIT_PAGE).stem}/"
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
+                              cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_for(text: str, limit: float = 300.0) -> float:
+        start = time.perf_counter()
+        while time.perf_counter() - start < limit:
+            try:
+                if text in urllib.request.urlopen(url, timeout=5).read().decode("utf-8"):
+                    return time.perf_counter() - start
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise SystemExit(f"mkdocs serve did not show {text!r} within {limit:.0f} s")
+
+    try:
+        wait_for("</html>", 600)
+        page = copy / PROSE_EDIT_PAGE
+        time.sleep(1.0)
+        page.write_text(page.read_text(encoding="utf-8") + "\nベンチマークのための一文です。\n", encoding="utf-8")
+        prose = wait_for("ベンチマークのための一文です。")
+        text = page.read_text(encoding="utf-8")
+        marker = "print(f\"lr={lr}"
+        assert marker in text, f"{PROSE_EDIT_PAGE} no longer has the block the benchmark edits"
+        page.write_text(text.replace(marker, "print(\"bench-edit\")\n" + marker, 1), encoding="utf-8")
+        code = wait_for("bench-edit")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"prose": prose, "code": code}
+
+
 def test_time() -> dict:
-    """Time the whole test suite as `make test` runs it (literate.testrun: the code blocks and the
-    other tests as two processes); its failures are reported, not fatal (this is a benchmark)."""
+    """Time the whole test suite as `make test` runs it (plain pytest) with an empty execution cache;
+    its failures are reported, not fatal (this is a benchmark)."""
     print("  test suite ...", file=sys.stderr, flush=True)
-    command = [sys.executable, "-m", "literate.testrun", "-q", "-p", "no:cacheprovider"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT / "tools"), os.environ.get("PYTHONPATH", "")) if p))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    cache = tempfile.mkdtemp(prefix="zerodl-bench-cache-")
+    env = dict(os.environ, ZERODL_EXEC_CACHE=cache)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     summary = (result.stdout.strip().splitlines() or [""])[-1].strip("= ")
-    return {"test_suite_s": elapsed, "test_command": "make test (python -m literate.testrun)", "test_summary": summary}
+    shutil.rmtree(cache, ignore_errors=True)
+    return {"test_suite_s": elapsed, "test_command": "make test (python -m pytest), empty execution cache",
+            "test_summary": summary}
 
 
 def runs_in(path: Path) -> list[dict]:

@@ -1,34 +1,28 @@
-"""Notebooks on the site: the downloads, and the pages mkdocs-jupyter renders.
+"""Notebooks on the site: each page's download, and the experiments mkdocs-jupyter lays out.
 
-Two kinds of page are offered as Jupyter notebooks:
+* :func:`chapter_notebook`: a chapter as a notebook (jupytext), with the outputs
+  of the site's run, so a reader sees them before running anything;
+* :func:`experiment_outputs`: an experiment (``docs/experiments/*.py``, jupytext
+  percent format) executed by the render step, as the notebook mkdocs-jupyter
+  lays out (execute: false), as its download, and as plain Markdown;
+* :func:`fix_notebook_page`: what nbconvert's HTML (through mkdocs-jupyter,
+  which has no option for these) must not keep: a MathJax loader with an empty
+  address and a mermaid loader that names a CDN (requests to another host), and
+  JupyterLab's whole stylesheet (about 575 KB, pruned to the classes the page
+  uses); heading ids are made the chapters' readable ones, matching the TOC.
 
-* the chapters (``docs/NN-*.md``): :func:`notebook_from_markdown` turns the
-  chapter into a notebook with jupytext (the hook adds the download button);
-* the experiments (``docs/experiments/*.py``, jupytext percent format), which
-  mkdocs-jupyter executes and renders. :func:`fix_notebook_page` makes that
-  HTML follow the rules the chapters follow: reproducible bytes, readable
-  heading ids that match the table of contents, figures with their title as
-  alt text, nothing that points at another host, download buttons, and a
-  stylesheet pruned to what the page uses (the page weight budget).
-
-Both downloads carry a first cell naming their source and what to install.
+Every download starts with a cell naming its source and what to install.
 """
 
 from __future__ import annotations
 
-import ast
-import functools
-import hashlib
 import html
 import posixpath
 import re
-from pathlib import Path
 
 import jupytext
 from markdown.extensions.toc import unique
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
-from literate.execute import hash_files, package_files
 
 NOTE = (
     "このノートブックは zerodl の `docs/{src}` から自動生成されました。"
@@ -45,118 +39,122 @@ DOWNLOAD_ICON = (
     '<path d="M5 20h14v-2H5m14-9h-4V3H9v6H5l7 7z"/></svg></span>'
 )
 
-TITLE_METHODS = {"set_title", "suptitle", "title"}
-
 
 class NotebookPageError(Exception):
     """A notebook page cannot be published as it is (the message says why)."""
 
 
-def finish_notebook(notebook, src: str) -> str:
-    """The .ipynb text of ``notebook``: note cell, font setup, stable ids, kernelspec."""
+def _output(out: dict, figure_src: str | None = None):
+    """A recorded output as a notebook output: printed text, or the figure (inline SVG, or an
+    ``<img>`` of the site's figure file when ``figure_src`` is given)."""
+    from nbformat.v4 import new_output
+
+    if out["kind"] == "text":
+        return new_output("stream", name="stdout", text=out["data"])
+    if figure_src is not None:
+        img = f'<img alt="{html.escape(out["alt"], quote=True)}" src="{figure_src}" loading="lazy">'
+        return new_output("display_data", data={"text/html": img, "text/plain": out["alt"] or "図"})
+    return new_output("display_data", data={"image/svg+xml": out["data"], "text/plain": out["alt"] or "図"})
+
+
+def finish_notebook(notebook, src: str, outputs: list[list] | None = None) -> str:
+    """The .ipynb text of ``notebook``: note cell, font setup, stable ids, kernelspec, and the
+    outputs of the site's run (``outputs``: one list per code cell, in order), numbered as if run."""
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    cells = [new_markdown_cell(NOTE.format(src=src))]
+    added = [new_markdown_cell(NOTE.format(src=src))]
     if "matplotlib" in code and "matplotlib_fontja" not in code:
-        cells.append(new_code_cell(FONT_SETUP))
-    notebook.cells[:0] = cells
+        added.append(new_code_cell(FONT_SETUP))
+    notebook.cells[:0] = added
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    own = iter(outputs or [])
+    for count, cell in enumerate(code_cells, 1):
+        cell.execution_count = count if outputs is not None else None
+        cell.outputs = [] if cell.source == FONT_SETUP or outputs is None else [o for o in next(own, [])]
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"  # jupytext draws random ids; builds must be reproducible
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
     return jupytext.writes(notebook, fmt="ipynb")
 
 
-@functools.lru_cache(maxsize=256)  # `mkdocs serve` rebuilds every page; jupytext is slow
-def notebook_from_markdown(markdown: str, src: str) -> str:
-    """A chapter (Markdown with ```python blocks) as notebook text."""
-    return finish_notebook(jupytext.reads(markdown, fmt="md"), src)
+def chapter_notebook(page, per_fence: list[list[dict]]) -> str:
+    """A chapter as a notebook with the outputs of the site's run. jupytext makes a code cell of
+    each ```python fence that is not inside a box; each gets the outputs of its fence."""
+    notebook = jupytext.reads(page.text, fmt="md")
+    by_code = [(fence.code.rstrip("\n"), outs) for fence, outs in zip(page.fences, per_fence)]
+    outputs = []
+    for cell in (c for c in notebook.cells if c.cell_type == "code"):
+        match = next((i for i, (code, _) in enumerate(by_code) if code == cell.source.rstrip("\n")), None)
+        if match is None:
+            outputs.append([])
+            continue
+        outputs.append([_output(o) for o in by_code[match][1]])
+        by_code = by_code[match + 1:]
+    return finish_notebook(notebook, page.src, outputs)
 
 
-def notebook_from_source(path: Path, src: str) -> str:
-    """An experiment (jupytext percent-format .py) as notebook text, without outputs."""
-    return finish_notebook(jupytext.read(path), src)
+def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], page_url: str) -> tuple[str, str, str]:
+    """An experiment's executed notebook for mkdocs-jupyter (figures as the site's files, download
+    buttons under the title), its download (figures inline) and a Markdown version of it."""
+    from literate.render import figure_html, text_output
+
+    stem = page.src.rsplit(".", 1)[0]
+    here = page_url.rstrip("/")
+    links = iter(posixpath.relpath(uri, here) for uri in figures)
+    site_outputs, lines = [], []
+    md_links = iter(posixpath.relpath(uri, here) for uri in figures)
+    for outs in per_cell:
+        site_outputs.append([_output(o, next(links) if o["kind"] == "svg" else None) for o in outs])
+    download = finish_notebook(jupytext.reads(page.text, fmt="py:percent"), page.src,
+                               [[_output(o) for o in outs] for outs in per_cell])
+    notebook = jupytext.reads(page.text, fmt="py:percent")
+    cells = iter(site_outputs)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = next(cells), None
+    ipynb = posixpath.relpath(f"notebooks/{stem}.ipynb", here)
+    source = posixpath.relpath(f"notebooks/{stem}.py", here)
+    buttons = (f'<p><a class="md-button zerodl-notebook" href="{ipynb}" download="{posixpath.basename(stem)}.ipynb">'
+               f'{DOWNLOAD_ICON} ノートブック (.ipynb)</a> <a class="md-button zerodl-source" href="{source}" '
+               f'download="{posixpath.basename(stem)}.py">{DOWNLOAD_ICON} jupytext 形式 (.py)</a></p>')
+    first = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"), None)
+    if first is None or not notebook.cells[first].source.lstrip().startswith("# "):
+        raise NotebookPageError(f"docs/{page.src}: the notebook needs a '# title' markdown cell at the top")
+    title, _, rest = notebook.cells[first].source.lstrip().partition("\n")
+    notebook.cells[first].source = f"{title}\n\n{buttons}\n{rest}"
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    site = jupytext.writes(notebook, fmt="ipynb")
+    # the same for a generator that lays out Markdown only
+    cells_out = iter(per_cell)
+    for cell in jupytext.reads(page.text, fmt="py:percent").cells:
+        if cell.cell_type == "markdown":
+            lines += ["", cell.source, ""]
+        elif cell.cell_type == "code":
+            lines += ["", "```python", cell.source, "```"]
+            for out in next(cells_out, []):
+                if out["kind"] == "svg":
+                    lines += ["", figure_html(next(md_links), out["data"], out["alt"] or "図"), ""]
+                else:
+                    lines += text_output(out["data"])
+    return site, download, "\n".join(lines).strip() + "\n"
 
 
-def package_fingerprint(project_root: Path) -> str:
-    """A short hash of ``src/zerodl`` and the libraries that shape an executed notebook."""
-    import matplotlib
-    import numpy
-
-    h = hashlib.sha256(f"{numpy.__version__}\0{matplotlib.__version__}\0".encode())
-    hash_files(h, project_root, package_files(project_root))
-    return h.hexdigest()[:16]
-
-
-def figure_titles(code: str) -> list[str]:
-    """The literal strings passed to set_title/suptitle/title in ``code``, in order."""
-    titles = []
-    for node in ast.walk(ast.parse(code)):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in TITLE_METHODS
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            titles.append(node.args[0].value)
-    return titles
-
-
-_CELL = re.compile(r'id="cell-id=[^"]*"')
 _HEADING = re.compile(r'<h([1-6]) id="[^"]*">(.*?)</h\1>', re.S)
 _ANCHOR = re.compile(r'<a class="anchor-link" href="[^"]*">.*?</a>', re.S)
 _TAG = re.compile(r"<[^>]+>")
-_NO_ALT = 'alt="No description has been provided for this image"'
-# nbconvert's MathJax loader is written with an empty src when no URL is
-# configured (math is rendered by KaTeX from docs/javascripts/katex.js), and its
-# mermaid loader names a CDN; neither is needed here.
 _MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
 _MERMAID = re.compile(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded".*?'
                       r"<!-- End of mermaid configuration -->", re.S)
 
 
-def fix_notebook_page(content: str, source: Path, src: str, page_url: str, toc, slugify) -> str:
-    """Post-process the HTML mkdocs-jupyter made from ``source``.
-
-    ``src`` is the page's path under docs/, ``page_url`` its URL
-    (``experiments/lr-sweep/``), ``toc`` the page's table of contents (its
-    ids are updated in place) and ``slugify`` the toc extension's slugify.
-    """
+def fix_notebook_page(content: str, toc, slugify) -> str:
+    """The HTML mkdocs-jupyter made, without external loaders, with a pruned stylesheet and the
+    chapters' heading ids (``toc``, the page's table of contents, is updated in place)."""
     content = _MATHJAX.sub("", content)
     content = _MERMAID.sub("", content)
     content = prune_page_styles(content)
-    content = _number_cells_and_name_figures(content, source, src)
-    content = _heading_ids(content, toc, slugify)
-    return _add_buttons(content, src, page_url)
-
-
-def _number_cells_and_name_figures(content: str, source: Path, src: str) -> str:
-    cells = jupytext.read(source).cells
-    marks = list(_CELL.finditer(content))
-    if len(marks) != len(cells):
-        raise NotebookPageError(
-            f"docs/{src}: mkdocs-jupyter rendered {len(marks)} cells but the notebook has {len(cells)}; "
-            "update tools/literate/notebooks.py for this version of mkdocs-jupyter/nbconvert"
-        )
-    pieces = [content[: marks[0].start()]]
-    for number, (mark, cell) in enumerate(zip(marks, cells)):
-        end = marks[number + 1].start() if number + 1 < len(marks) else len(content)
-        chunk = f'id="cell-id=cell-{number}"' + content[mark.end() : end]
-        if _NO_ALT in chunk:
-            titles = figure_titles(cell.source) if cell.cell_type == "code" else []
-            if not titles:
-                first_line = cell.source.splitlines()[0] if cell.source else ""
-                raise NotebookPageError(
-                    f"docs/{src}: the figure of cell {number} ({first_line!r}) has no title; "
-                    "give it ax.set_title('…') or fig.suptitle('…') with a literal string "
-                    "(the title is the image's alt text)"
-                )
-            chunk = chunk.replace(_NO_ALT, f'alt="{html.escape(" / ".join(titles))}"')
-        pieces.append(chunk)
-    return "".join(pieces)
+    return _heading_ids(content, toc, slugify)
 
 
 def _heading_ids(content: str, toc, slugify) -> str:
@@ -184,24 +182,6 @@ def _heading_ids(content: str, toc, slugify) -> str:
 
     walk(toc)
     return content
-
-
-def _add_buttons(content: str, src: str, page_url: str) -> str:
-    here = page_url.rstrip("/") or "."
-    stem = src.rsplit(".", 1)[0]
-    ipynb = posixpath.relpath(f"notebooks/{stem}.ipynb", here)
-    source_name = posixpath.basename(src)  # mkdocs-jupyter's include_source puts it beside the page
-    buttons = (
-        f'<p><a class="md-button zerodl-notebook" href="{ipynb}" download="{posixpath.basename(stem)}.ipynb">'
-        f"{DOWNLOAD_ICON} ノートブック (.ipynb)</a> "
-        f'<a class="md-button zerodl-source" href="{source_name}" download="{source_name}">'
-        f"{DOWNLOAD_ICON} jupytext 形式 (.py)</a></p>"
-    )
-    position = content.find("</h1>")
-    if position < 0:
-        raise NotebookPageError(f"docs/{src}: the notebook needs a '# title' markdown cell at the top")
-    position += len("</h1>")
-    return content[:position] + buttons + content[position:]
 
 
 # --- the notebook stylesheet ---------------------------------------------------

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from literate.atomic import atomic_write
 from literate.config import nav_pages
-from literate.fences import FenceError, python_blocks, read_page
+from literate.pages import PageError, fences, read_text
 
 PACKAGE = "src/zerodl"
 HEADER = "# Generated from {sources} by tools/literate/tangle.py.\n# Do not edit: change the chapter(s) and run `make tangle`.\n"
@@ -61,6 +61,7 @@ def collect(root: Path) -> dict[str, Module]:
             if source not in module.sources:
                 module.sources.append(source)
             module.chunks.append((where, block.body))
+    _refuse_case_collisions(modules)
     _refuse_unlisted(root, order)
     return modules
 
@@ -68,8 +69,8 @@ def collect(root: Path) -> dict[str, Module]:
 def _blocks(path: Path, source: str) -> list:
     """The ```python blocks of a page; unreadable fences are a TangleError naming file and line."""
     try:
-        return python_blocks(read_page(path, source), source)
-    except FenceError as exc:
+        return fences(read_text(path, source), source)
+    except PageError as exc:
         raise TangleError(str(exc)) from None
 
 
@@ -89,6 +90,8 @@ def export_path(root: Path, target: str, where: str) -> str:
     parts = path[len(PACKAGE) + 1 : -len(".py")].split("/")
     if not all(part.isidentifier() for part in parts):
         raise TangleError(f"{refuse}; every folder and the file name must be a Python identifier")
+    if any(part.startswith("__") for part in parts[:-1]) or (parts[-1].startswith("__") and parts[-1] != "__init__"):
+        raise TangleError(f"{refuse}; names with two leading underscores (__pycache__, __main__ …) are Python's own")
     if path.endswith("/__init__.py") and path != PACKAGE + "/__init__.py":
         raise TangleError(f"{where}: only {PACKAGE}/__init__.py may be exported; export to a module instead")
     package = (root / PACKAGE).resolve()
@@ -96,6 +99,17 @@ def export_path(root: Path, target: str, where: str) -> str:
     if resolved != package and package not in resolved.parents:
         raise TangleError(f"{refuse}; {path} leads to {resolved} through a symbolic link")
     return path
+
+
+def _refuse_case_collisions(modules: dict[str, Module]) -> None:
+    """Two modules whose paths differ only in case are one file on Windows and macOS."""
+    seen: dict[str, str] = {}
+    for path in list(modules) + [f"{PACKAGE}/__init__.py"]:
+        other = seen.setdefault(path.casefold(), path)
+        if other != path:
+            where = (modules.get(path) or modules[other]).chunks[0][0]
+            raise TangleError(f"{where}: {path} and {other} differ only in case: on a case-insensitive file system "
+                              "(Windows, macOS) they are one file; rename one")
 
 
 def _refuse_unlisted(root: Path, order: list[str]) -> None:
@@ -131,18 +145,22 @@ def render(module: Module) -> str:
                 text = ast.get_source_segment(code, node)
                 if text in seen_imports:
                     drop.update(range(node.lineno - 1, node.end_lineno))
+                    continue  # the same import again binds nothing new
                 seen_imports.add(text)
-            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
-                if node.name in defined:
-                    raise TangleError(
-                        f"{where}: {node.name} is already exported to {module.path} by {defined[node.name]}; "
-                        "a later block must not replace it silently. Give it another name, or change "
-                        "the first definition"
-                    )
-                defined[node.name] = where
-                public.append(node.name)
-            elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
                 own_all = True  # the block lists the module's names itself (e.g. re-exports)
+            for name, line, is_def in _bindings(node):
+                if name.startswith("_"):
+                    continue
+                if name in defined and (is_def or name in public):
+                    raise TangleError(
+                        f"{where}: {name} is already defined in {module.path} by {defined[name]}; "
+                        "a later block must not replace it silently (line "
+                        f"{line} of the block). Give it another name, or change the first definition"
+                    )
+                defined.setdefault(name, where)
+                if is_def and name not in public:
+                    public.append(name)
         kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
         chapter = where.rsplit(":", 1)[0]
         parts.append(f"# --- from {chapter} ---\n{kept}\n" if chapter != previous else f"{kept}\n")
@@ -152,6 +170,38 @@ def render(module: Module) -> str:
     if own_all:
         return head + "\n\n" + "\n\n".join(parts)
     return head + f"\n__all__ = [{names}]\n\n\n" + "\n\n".join(parts)
+
+
+def _bindings(node: ast.stmt):
+    """(name, line, is a def/class) for every name a top-level statement binds, looking into
+    if/try/with/for/while bodies (a def there is still a module-level definition)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield node.name, node.lineno, True
+        return
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            yield (alias.asname or alias.name).split(".")[0], node.lineno, False
+        return
+    targets = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        targets = [node.target]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+    for target in targets:
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Name):
+                yield sub.id, node.lineno, False
+    for field in ("body", "orelse", "finalbody", "handlers"):
+        for child in getattr(node, field, []) or []:
+            if isinstance(child, ast.ExceptHandler):
+                for grandchild in child.body:
+                    yield from _bindings(grandchild)
+            else:
+                yield from _bindings(child)
 
 
 def expected_files(root: Path) -> dict[str, str]:

@@ -1,18 +1,17 @@
-"""How the build hook turns what a block printed into Markdown."""
+"""How the render step turns what a block printed and showed into Markdown."""
 
 import re
 
-from hooks import _text_output
-from literate.execute import Output
+from literate.render import text_output as _text_output
 
 
 def test_plain_output_goes_in_a_titled_box():
-    assert _text_output(Output("text", "x = 1\ny = 2\n")) == ["", '```text title="出力"', "x = 1", "y = 2", "```"]
+    assert _text_output("x = 1\ny = 2\n") == ["", '```text title="出力"', "x = 1", "y = 2", "```"]
 
 
 def test_a_printed_markdown_table_becomes_a_table_between_text_boxes():
     printed = "before\n| a | b |\n| --- | ---: |\n| 1 | 2 |\n| 3 | 4 |\nafter\n"
-    assert _text_output(Output("text", printed)) == [
+    assert _text_output(printed) == [
         "", '```text title="出力"', "before", "```",
         "", "| a | b |", "| --- | ---: |", "| 1 | 2 |", "| 3 | 4 |", "",
         "", '```text title="出力"', "after", "```",
@@ -21,11 +20,11 @@ def test_a_printed_markdown_table_becomes_a_table_between_text_boxes():
 
 def test_pipes_without_a_rule_row_stay_text():
     printed = "| not | a table |\n| just | pipes |\n"
-    assert _text_output(Output("text", printed))[1] == '```text title="出力"'
+    assert _text_output(printed)[1] == '```text title="出力"'
 
 
 def test_a_fence_inside_the_output_gets_a_longer_fence():
-    rendered = _text_output(Output("text", "```\n"))
+    rendered = _text_output("```\n")
     assert rendered[1] == '````text title="出力"' and rendered[-1] == "````"
 
 
@@ -39,7 +38,7 @@ import shutil
 import pytest
 
 from conftest import ROOT
-from hooks import _split_tables
+from literate.render import _split_tables
 
 HOSTILE_CELLS = [
     "<script>alert(1)</script>",
@@ -97,14 +96,14 @@ def assert_inert(page_html: str) -> None:
     assert "evil.example" not in page_html or "<" + "img" not in page_html
 
 
-def render(markdown, printed: str) -> str:
+def render_md(markdown, printed: str) -> str:
     markdown.reset()
-    return markdown.convert("\n".join(_text_output(Output("text", printed))))
+    return markdown.convert("\n".join(_text_output(printed)))
 
 
 @pytest.mark.parametrize("cell", HOSTILE_CELLS)
 def test_a_hostile_cell_renders_as_text(markdown, cell):
-    page = render(markdown, f"| name | value |\n| --- | ---: |\n| {cell} | 1 |\n")
+    page = render_md(markdown, f"| name | value |\n| --- | ---: |\n| {cell} | 1 |\n")
     assert "<table>" in page and "<td" in page
     assert_inert(page)
 
@@ -116,15 +115,16 @@ def test_plain_cells_code_and_math_render_as_before(markdown):
     raw = "\n".join(["", *printed.rstrip("\n").split("\n"), ""])
     markdown.reset()
     before = markdown.convert(raw.replace("a_b*c", "a\\_b\\*c"))
-    assert render(markdown, printed) == before
+    assert render_md(markdown, printed) == before
     assert "<code>np.float32</code>" in before and '<span class="arithmatex">\\(10^{-7}\\)</span>' in before
 
 
 def test_values_from_the_benchmark_file_cannot_inject_markup(markdown, tmp_path, monkeypatch):
-    """The 性能 page prints tables from docs/data/benchmark.json; hostile strings there stay text."""
-    from literate import execute as ex
-    from literate.fences import python_blocks
+    """The appendix pages print tables from docs/data/benchmark.json; hostile strings there stay text."""
+    from literate import render
 
+    pages = [p.name for p in (ROOT / "docs").glob("*.md") if "benchmark.json" in p.read_text(encoding="utf-8")]
+    assert pages, "no page reads docs/data/benchmark.json any more: drop this test"
     (tmp_path / "docs" / "data").mkdir(parents=True)
     shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
     bench = json.loads((ROOT / "docs" / "data" / "benchmark.json").read_text(encoding="utf-8"))
@@ -134,35 +134,55 @@ def test_values_from_the_benchmark_file_cannot_inject_markup(markdown, tmp_path,
         for kernel in run["kernels"].values():
             kernel["architecture"] = next(hostile)
     (tmp_path / "docs" / "data" / "benchmark.json").write_text(json.dumps(bench), encoding="utf-8")
+    for name in pages:
+        shutil.copy(ROOT / "docs" / name, tmp_path / "docs" / name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ZERODL_EXEC_CACHE", "off")
-    monkeypatch.setenv("ZERODL_EXEC_JOBS", "1")
-    text = (ROOT / "docs" / "appendix-performance.md").read_text(encoding="utf-8")
+    results = render.Results(tmp_path)
     try:
-        outputs = ex.run_page("appendix-performance.md", python_blocks(text), tmp_path)
+        outputs = [o for name in pages for outs in render.outputs_by_fence(
+            results.result(render.load_page(tmp_path, name))) for o in outs]
     finally:
-        ex.shutdown()
+        results.close()
     tables = [
         "\n".join(part)
-        for outs in outputs
-        for o in outs
-        if o.kind == "text"
-        for is_table, part in _split_tables(o.data.split("\n"))
+        for o in outputs
+        if o["kind"] == "text"
+        for is_table, part in _split_tables(o["data"].split("\n"))
         if is_table
     ]
     assert any("onerror" in table for table in tables), "the hostile values did reach the printed tables"
     for table in tables:
-        assert_inert(render(markdown, table))
+        assert_inert(render_md(markdown, table))
 
 
-def test_notebook_kernels_get_the_checkouts_package_and_a_mismatch_is_reported(tmp_path, monkeypatch, capsys):
-    from hooks import _use_checkout_package
 
-    monkeypatch.setenv("PYTHONPATH", "elsewhere")
-    (tmp_path / "src" / "zerodl").mkdir(parents=True)
-    _use_checkout_package(tmp_path)
-    _use_checkout_package(tmp_path)  # mkdocs serve calls it on every rebuild
-    assert os.environ["PYTHONPATH"].split(os.pathsep) == [str(tmp_path / "src"), "elsewhere"]
-    assert "not from this checkout's src/zerodl" in capsys.readouterr().err  # this Python imports the real one
-    _use_checkout_package(ROOT)
-    assert "not from this checkout" not in capsys.readouterr().err
+
+# --- figures and odd characters -----------------------------------------------------------------
+
+ODD_TITLES = ["ends in a backslash \\", "`code` in a title", "a * b _c_ [x](y) $x$ {: .c}", 'quote " and <b>tag</b>']
+
+
+@pytest.mark.parametrize("title", ODD_TITLES)
+def test_a_figure_keeps_its_title_whatever_it_contains(markdown, title):
+    from literate.render import figure_html
+
+    markdown.reset()
+    page = markdown.convert("\n".join(["text", "", figure_html("f/1.svg", '<svg width="10pt" height="5pt">', title), ""]))
+    images = [attrs for tag, attrs in _parse(page) if tag == "img"]
+    assert len(images) == 1 and images[0]["alt"] == title and images[0]["src"] == "f/1.svg", page
+    assert images[0]["width"] == "13" and images[0]["height"] == "7"  # pt → CSS px, so nothing moves on load
+    assert "![" not in page
+
+
+def test_control_characters_printed_by_a_block_are_shown_not_sent(markdown):
+    markdown.reset()
+    page = markdown.convert("\n".join(_text_output("nul \x00 esc \x1b[31m bell \x07\n")))
+    assert "\x00" not in page and "\x1b" not in page and "\x07" not in page
+    assert "\\x00" in page and "\\x1b" in page
+
+
+def _parse(page_html):
+    parser = _Elements()
+    parser.feed(page_html)
+    return parser.found
