@@ -15,7 +15,7 @@ endif
 # Playwright is driven against Debian's chromium; it must never fetch a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: serve test build render determinism tangle check-tangle bench clean help
+.PHONY: serve test build render determinism notebooks tangle check-tangle bench clean help
 
 help:
 	@echo "make serve         serve the site at http://127.0.0.1:8000 (installs into $(VENV))"
@@ -23,6 +23,7 @@ help:
 	@echo "make build         build the site into site/"
 	@echo "make render        write the rendered tree (Markdown with outputs and figures) into build/rendered"
 	@echo "make determinism   two clean executions into two trees and two sites: they must be identical"
+	@echo "make notebooks     run every notebook of the site top to bottom (Run all reproduces each page)"
 	@echo "make tangle        regenerate src/zerodl from the chapters in docs/"
 	@echo "make check-tangle  fail with a diff if src/zerodl differs from docs/"
 	@echo "make bench         time the training step vs PyTorch, MNIST loading and the build (writes docs/data/benchmark.json;\n                   other machines are kept, BENCH_ARGS=--append keeps this CPU's earlier runs too)"
@@ -92,6 +93,10 @@ tangle: $(VENV)/.docs-installed
 test: $(VENV)/.test-installed
 	$(TANGLE) --check
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every notebook the site offers, run top to bottom: a second execution of every page (not in make test).
+notebooks: $(VENV)/.test-installed
+	$(PY) -m pytest -m notebooks tests/test_notebooks_run.py $(PYTEST_ARGS)
 
 # Benchmarks, not tests. PyTorch is a benchmark-only dependency (a CPU build).
 bench: $(VENV)/.test-installed

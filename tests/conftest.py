@@ -33,13 +33,13 @@ def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def site_build(tmp_path_factory) -> dict:
+def site_build(tmp_path_factory, pytestconfig) -> dict:
     """The site, built once per session after every page has rendered (tools/literate/pytest_pages.py),
     so the build itself runs nothing: ``{"site": path, "log": build output, "pages": how pages ran}``.
 
-    ``ZERODL_TEST_SITE=<dir>`` uses a site already built there (quick reruns of the
+    ``pytest --site DIR`` uses a site already built there (quick reruns of the
     browser tests while working on a page; never in CI)."""
-    prebuilt = os.environ.get("ZERODL_TEST_SITE")
+    prebuilt = pytestconfig.getoption("--site")
     if prebuilt:
         return {"site": Path(prebuilt), "log": None, "pages": None}
     from literate.pytest_pages import wait_for_pages

@@ -192,13 +192,6 @@ def test_time_limit_must_be_positive_seconds(monkeypatch, setting):
         render.time_limit()
 
 
-@pytest.mark.parametrize("setting", ["0", "-1", "two"])
-def test_jobs_must_be_a_positive_number(monkeypatch, setting):
-    monkeypatch.setenv("ZERODL_EXEC_JOBS", setting)
-    with pytest.raises(render.RenderError, match="ZERODL_EXEC_JOBS must be a whole number"):
-        render.jobs()
-
-
 @pytest.mark.skipif(not LINUX, reason="the subreaper and /proc are Linux's")
 @pytest.mark.parametrize("spawn, number", [
     ("subprocess.Popen(['sleep', '1001'])", 1001),  # inherits the page's standard output

@@ -165,14 +165,14 @@ ODD_TITLES = ["ends in a backslash \\", "`code` in a title", "a * b _c_ [x](y) $
 
 @pytest.mark.parametrize("title", ODD_TITLES)
 def test_a_figure_keeps_its_title_whatever_it_contains(markdown, title):
-    from literate.render import figure_html
+    from literate.render import figure_markdown
 
     markdown.reset()
-    page = markdown.convert("\n".join(["text", "", figure_html("f/1.svg", '<svg width="10pt" height="5pt">', title), ""]))
+    page = markdown.convert("\n".join(["text", "", figure_markdown("f/1.svg", '<svg width="10pt" height="5pt">', title), ""]))
     images = [attrs for tag, attrs in _parse(page) if tag == "img"]
     assert len(images) == 1 and images[0]["alt"] == title and images[0]["src"] == "f/1.svg", page
     assert images[0]["width"] == "13" and images[0]["height"] == "7"  # pt → CSS px, so nothing moves on load
-    assert "![" not in page
+    assert "![" not in page and "zerodl-figure" in images[0]["class"]
 
 
 def test_control_characters_printed_by_a_block_are_shown_not_sent(markdown):

@@ -126,7 +126,7 @@ def test_every_page_ran_once_and_the_build_ran_none(site_build):
     """The code-block tests and the site share one execution: the session rendered each page at
     most once (those not in the cache exactly once), and the build took every page from the cache."""
     if site_build["log"] is None:
-        pytest.skip("ZERODL_TEST_SITE: a site built elsewhere")
+        pytest.skip("--site: a site built elsewhere")
     pages, ran = executed_pages(ROOT), site_build["pages"]["ran"]
     assert len(ran) == len(set(ran)), f"pages run twice: {sorted(p for p in ran if ran.count(p) > 1)}"
     assert set(ran) | site_build["pages"]["cached_before"] >= set(pages)

@@ -95,13 +95,13 @@ def chapter_notebook(page, per_fence: list[list[dict]]) -> str:
 def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], page_url: str) -> tuple[str, str, str]:
     """An experiment's executed notebook for mkdocs-jupyter (figures as the site's files, download
     buttons under the title), its download (figures inline) and a Markdown version of it."""
-    from literate.render import figure_html, text_output
+    from literate.render import figure_markdown, text_output
 
     stem = page.src.rsplit(".", 1)[0]
     here = page_url.rstrip("/")
     links = iter(posixpath.relpath(uri, here) for uri in figures)
     site_outputs, lines = [], []
-    md_links = iter(posixpath.relpath(uri, here) for uri in figures)
+    md_links = iter(posixpath.relpath(uri, posixpath.dirname(page.src)) for uri in figures)
     for outs in per_cell:
         site_outputs.append([_output(o, next(links) if o["kind"] == "svg" else None) for o in outs])
     download = finish_notebook(jupytext.reads(page.text, fmt="py:percent"), page.src,
@@ -134,7 +134,7 @@ def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], pag
             lines += ["", "```python", cell.source, "```"]
             for out in next(cells_out, []):
                 if out["kind"] == "svg":
-                    lines += ["", figure_html(next(md_links), out["data"], out["alt"] or "図"), ""]
+                    lines += ["", figure_markdown(next(md_links), out["data"], out["alt"] or "図"), ""]
                 else:
                     lines += text_output(out["data"])
     return site, download, "\n".join(lines).strip() + "\n"

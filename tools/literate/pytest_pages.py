@@ -62,6 +62,11 @@ class ChainItem(pytest.Item):
         return self.path, self.lineno - 1, f"code block at line {self.lineno}"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--site", metavar="DIR", help="test the site already built in DIR instead of building it "
+                     "(quick reruns of the site and browser tests while working on a page; never in CI)")
+
+
 def pytest_collect_file(file_path, parent):
     try:
         src = file_path.resolve().relative_to(ROOT / "docs").as_posix()

@@ -25,7 +25,7 @@ edit of an exported block therefore re-runs exactly the pages that import it.
 The cache is an optimisation: an entry that cannot be read is run again, one
 that cannot be written is reported and the page is published all the same.
 
-Settings: ``ZERODL_EXEC_JOBS`` (pages at once, default the number of cores),
+Pages run side by side, as many as there are cores. Settings:
 ``ZERODL_EXEC_TIMEOUT`` (seconds a page may run, default 600),
 ``ZERODL_EXEC_CACHE`` (a folder, or ``off``).
 """
@@ -65,15 +65,6 @@ class RenderError(Exception):
 
 
 # --- settings -----------------------------------------------------------------------------
-
-
-def jobs() -> int:
-    setting = os.environ.get("ZERODL_EXEC_JOBS", "").strip()
-    if not setting:
-        return os.cpu_count() or 1
-    if not setting.isdigit() or int(setting) < 1:
-        raise RenderError(f"ZERODL_EXEC_JOBS must be a whole number >= 1 (1: one page at a time); got {setting!r}")
-    return int(setting)
 
 
 def time_limit() -> float:
@@ -283,7 +274,7 @@ class Results:
 
     def __init__(self, root: Path, workers: int | None = None, cancelled=lambda: False) -> None:
         self.root = root
-        self.workers = workers or jobs()
+        self.workers = workers or os.cpu_count() or 1
         self.limit = time_limit()
         self.cancelled = cancelled
         self._pool = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="zerodl-render")
@@ -445,23 +436,16 @@ def attribute(text: str) -> str:
 _SVG_SIZE = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"', re.S)
 
 
-def figure_html(src: str, svg: str, alt: str) -> str:
-    """The figure as an image whose size is known before it loads (no layout shift)."""
+def figure_markdown(src: str, svg: str, alt: str) -> str:
+    """The figure as a Markdown image (each generator resolves its path as it resolves links) whose
+    size is known before it loads, so nothing moves; its alt text survives any character."""
     size = _SVG_SIZE.search(svg)
     dims = f' width="{round(float(size.group(1)) * 4 / 3)}" height="{round(float(size.group(2)) * 4 / 3)}"' if size else ""
-    return (f'<p class="zerodl-fig"><img alt="{attribute(alt)}" class="zerodl-figure" src="{src}"{dims} '
-            'loading="lazy" decoding="async"></p>')
+    return f'![{attribute(alt)}]({src}){{ .zerodl-figure{dims} loading="lazy" decoding="async" }}'
 
 
 def outputs_by_fence(result: dict) -> list[list[dict]]:
     return [outs for chain in result["chains"] for outs in chain["fences"]]
-
-
-def url_dir(src: str) -> str:
-    """The folder a page is served from with directory URLs (``03-x.md`` → ``03-x``), which raw
-    HTML in the page is relative to (MkDocs rewrites Markdown links, not HTML)."""
-    stem = src.rsplit(".", 1)[0]
-    return posixpath.dirname(stem) or "." if stem == "index" or stem.endswith("/index") else stem
 
 
 def figure_uri(page: Page, number: int) -> str:
@@ -485,7 +469,7 @@ def render_markdown(page: Page, result: dict) -> Rendered:
             if out["kind"] == "svg":
                 uri = figure_uri(page, next(numbers))
                 files[uri] = compact_svg(out["data"]).encode()
-                rendered += ["", figure_html(posixpath.relpath(uri, url_dir(page.src)), out["data"], out["alt"] or "図"), ""]
+                rendered += ["", figure_markdown(posixpath.relpath(uri, here), out["data"], out["alt"] or "図"), ""]
             else:
                 rendered += text_output(out["data"])
         inserts.append((fence, rendered))
@@ -563,7 +547,8 @@ def render_site(root: Path, results: Results | None = None) -> dict[str, Rendere
 def write_tree(root: Path, out: Path, rendered: dict[str, Rendered]) -> None:
     """``docs/`` with every page replaced by its rendered form, written whole or not at all."""
     out = out.resolve()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         shutil.copytree(root / "docs", tmp, dirs_exist_ok=True)
         for src, page in rendered.items():
