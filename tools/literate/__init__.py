@@ -1,8 +1,11 @@
-"""The literate machinery of zerodl.
+"""The literate machinery of zerodl, in stages: tangle → render → lay out → check.
 
-``fences``   finds the Python code blocks of a Markdown chapter;
-``tangle``   writes the ``#| file:`` blocks into ``src/zerodl`` (and checks drift);
-``execute``  runs a page's blocks at build time and captures output and figures.
-
-``tools/hooks.py`` plugs ``execute`` and the notebook export into MkDocs.
+``pages``  the blocks and chains of a page (pytest-codeblocks' extractor);
+``tangle`` the ``#| file:`` blocks into ``src/zerodl`` (and the drift check);
+``render`` every page run once, cached, into Markdown with outputs, figures and notebooks;
+``run``    one page in processes of its own (``figures`` is its matplotlib backend);
+``notebooks``  the notebook downloads and the experiments' notebooks;
+``pytest_pages``  the chapters' blocks as tests of that one run;
+``sitecheck``, ``svg``, ``config``, ``atomic``  small helpers.
+``tools/hooks.py`` lets MkDocs lay out what ``render`` made.
 """
