@@ -145,8 +145,8 @@ def serve_edit_times(copy: Path, env: dict[str, str], port: int = 8765) -> dict:
     import urllib.request
 
     url = f"http://127.0.0.1:{port}/{Path(PROSE_EDIT_PAGE).stem}/"
-    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
-                              cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+                              cwd=copy, env=dict(env, ZERODL_SITE_URL=f"http://127.0.0.1:{port}/"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_for(text: str, limit: float = 300.0) -> float:
         start = time.perf_counter()
@@ -168,7 +168,7 @@ def serve_edit_times(copy: Path, env: dict[str, str], port: int = 8765) -> dict:
         text = page.read_text(encoding="utf-8")
         marker = "print(f\"lr={lr}"
         assert marker in text, f"{PROSE_EDIT_PAGE} no longer has the block the benchmark edits"
-        page.write_text(text.replace(marker, "print(\"bench-edit\")\n" + marker, 1), encoding="utf-8")
+        page.write_text(text.replace(marker, "print(\"bench-edit\")\n    " + marker, 1), encoding="utf-8")
         code = wait_for("bench-edit")
     finally:
         server.terminate()

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures
+import functools
 import hashlib
 import html
 import json
@@ -139,12 +140,13 @@ def site_pages(root: Path) -> list[Page]:
 # --- the cache key ----------------------------------------------------------------------------
 
 
-def _imports(code: str, package: str = "zerodl", current: str | None = None) -> set[str]:
+@functools.lru_cache(maxsize=1024)  # a module's imports are read for every page that imports it
+def _imports(code: str, package: str = "zerodl", current: str | None = None) -> frozenset[str]:
     """Modules of ``package`` that ``code`` imports (``zerodl.x``), relative imports resolved from ``current``."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return {package}  # it fails anyway; depend on everything
+        return frozenset({package})  # it fails anyway; depend on everything
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -157,7 +159,7 @@ def _imports(code: str, package: str = "zerodl", current: str | None = None) -> 
             if base.split(".")[0] == package:
                 found.add(base)
                 found |= {f"{base}.{a.name}" for a in node.names}  # a submodule, if it is one
-    return found
+    return frozenset(found)
 
 
 def package_closure(root: Path, code: str) -> list[Path]:
@@ -304,7 +306,7 @@ class Results:
 
         result = cached(self.root, page, key)
         if result is not None:
-            return result
+            return dict(result, key=key)
         job = {"page": page.src, "chains": page.chains}
         try:
             result = run_page(job, self.root, self.limit, self.cancelled)
@@ -322,7 +324,7 @@ class Results:
                     atomic_write(folder / "seconds.json", json.dumps(times, indent=1, sort_keys=True))
                 except OSError:
                     pass  # only the order in which pages start
-        return result
+        return dict(result, key=key)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -512,11 +514,17 @@ def render_experiment(page: Page, result: dict) -> Rendered:
     return Rendered(markdown, files)
 
 
+_rendered: dict[tuple[str, str, str], Rendered] = {}  # what this process rendered (mkdocs serve builds again)
+
+
 def render(page: Page, result: dict) -> Rendered:
     problems = failures(page, result)
     if problems:
         raise RenderError("\n\n".join(problems))
-    return render_experiment(page, result) if page.is_experiment else render_markdown(page, result)
+    memo = (page.src, page.text, result.get("key") or hashlib.sha256(json.dumps(result).encode()).hexdigest())
+    if memo not in _rendered:
+        _rendered[memo] = render_experiment(page, result) if page.is_experiment else render_markdown(page, result)
+    return _rendered[memo]
 
 
 # --- the whole tree ------------------------------------------------------------------------------
