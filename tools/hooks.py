@@ -1,13 +1,9 @@
-"""MkDocs hooks: lay out what the render step (``literate.render``) made.
+"""MkDocs hooks: lay out what the render step (``literate.render``, as ``python -m literate.render``) made.
 
-``mkdocs build`` and ``mkdocs serve`` call the same function as
-``python -m literate.render``: every page with code is rendered (run only
-where the execution cache has no result), its Markdown replaces the page's,
-and its figures and notebook join the site's files. An experiment is handed to
-mkdocs-jupyter as the notebook the render step executed. Under ``mkdocs serve``
-the tangle is brought up to date before each build (an edited exported block
-re-runs the pages that import it), and a save during a build stops the pages
-still running, so the next build starts at once.
+Each page's rendered Markdown replaces its source, its figures and notebook join the site's files,
+and an experiment reaches mkdocs-jupyter as the notebook the render step executed. Under
+``mkdocs serve`` the tangle is brought up to date first (an edited exported block re-runs the
+pages that import it), and a save during a build stops the pages still running.
 """
 
 from __future__ import annotations
@@ -42,7 +38,7 @@ def on_config(config):
 
 def _docs_changed(root: Path):
     """A test for 'a page was saved since this build began' (only under mkdocs serve)."""
-    def snapshot():
+    def snapshot():  # (mkdocs serve's own watcher has no documented way to ask)
         return {p: p.stat().st_mtime_ns for p in (root / "docs").rglob("*") if p.suffix in (".md", ".py")}
 
     before = snapshot()
@@ -75,9 +71,8 @@ def on_files(files, config):
                 files.append(File(uri, src_dir=str(notebook_dir), dest_dir=config.site_dir,
                                   use_directory_urls=config.use_directory_urls))
                 continue
-            old = files.get_file_from_path(uri)
-            if old is not None:
-                files.remove(old)
+            if files.get_file_from_path(uri) is not None:
+                files.remove(files.get_file_from_path(uri))
             files.append(File.generated(config, uri, content=data))
     return files
 

@@ -589,6 +589,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RenderError, pagelib.PageError) as exc:
         sys.stderr.write(f"render: {exc}\n")
         return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("render: interrupted; nothing was written, and no page is left running\n")
+        return 130
     finally:
         results.close()
     ran = results.executed
