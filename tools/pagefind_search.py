@@ -41,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,12 +229,15 @@ def on_post_page(output, page, config):
     return output
 
 
-def on_post_build(config):
-    synonyms = Synonyms.load(SYNONYMS)
+def index_documents(pages: dict[str, tuple[str, str]], synonyms: Synonyms) -> list[tuple[str, str]]:
+    """What Pagefind is given for ``pages`` (URL -> HTML, nav title): their HTML with the
+    synonyms, Japanese one character a word, the nav title as ``nav`` metadata, no figures.
+
+    Stops with a PluginError if a word of the synonym list is on none of the pages."""
     pattern = synonyms.pattern()
     used: set[str] = set()
     documents = []
-    for url, (output, title) in _pages.items():
+    for url, (output, title) in pages.items():
         start, end = output.find("<article"), output.rfind("</article>")
         if start < 0 or end < start:
             raise PluginError(f"search: the page {url} has no <article> for Pagefind to index")
@@ -248,7 +252,11 @@ def on_post_build(config):
             f"{SYNONYMS.name}: no indexed page writes {', '.join(map(repr, dead))}: "
             "correct the word to the site's spelling or remove the line"
         )
+    return documents
 
+
+def on_post_build(config):
+    documents = index_documents(_pages, Synonyms.load(SYNONYMS))
     index_config = {
         "root_selector": ROOT_SELECTOR,
         "exclude_selectors": EXCLUDE_SELECTORS,
@@ -260,7 +268,8 @@ def on_post_build(config):
     target = Path(config.site_dir) / BUNDLE
     files = _built.get(key)
     if files is None:
-        files = asyncio.run(_index(documents, index_config, Path(config.site_dir) / f".{BUNDLE}-{os.getpid()}"))
+        with tempfile.TemporaryDirectory(prefix="zerodl-pagefind-") as scratch:
+            files = asyncio.run(_index(documents, index_config, Path(scratch)))
         _built.clear()
         _built[key] = files
     _write(target, files)
@@ -273,7 +282,6 @@ async def _index(documents: list[tuple[str, str]], index_config: dict, scratch: 
     # The pages go to Pagefind as one folder, not one request each: the Python API
     # waits 0.1 s for every answer of the Pagefind process (2 s for this site).
     pages, output = scratch / "pages", scratch / "index"
-    shutil.rmtree(scratch, ignore_errors=True)
     try:
         for url, content in documents:
             path = pages / url.strip("/") / "index.html"
@@ -290,8 +298,6 @@ async def _index(documents: list[tuple[str, str]], index_config: dict, scratch: 
         raise
     except Exception as error:  # Pagefind reports its errors as plain Exceptions
         raise PluginError(f"search: Pagefind failed: {error}") from error
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _write(target: Path, files: dict[str, bytes]) -> None:

@@ -118,16 +118,17 @@
 
   // --- showing the results -----------------------------------------------------------
 
+  /** The typed words, any case (no "g" flag: ``test`` and ``exec`` keep no state). */
   function matcher(typed) {
     const escaped = typed.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    return new RegExp(escaped.join("|"), "giu");
+    return new RegExp(escaped.join("|"), "iu");
   }
 
   /** ``text`` as nodes, the typed words marked. */
   function marked(text, pattern) {
     const fragment = document.createDocumentFragment();
     let last = 0;
-    for (const match of text.matchAll(pattern)) {
+    for (const match of text.matchAll(new RegExp(pattern.source, "giu"))) {
       if (!match[0]) continue;
       fragment.append(text.slice(last, match.index));
       const mark = document.createElement("mark");
@@ -141,7 +142,6 @@
 
   /** A piece of ``text`` around its first match (or its beginning). */
   function excerpt(text, pattern) {
-    pattern.lastIndex = 0;
     const match = pattern.exec(text);
     const at = match ? match.index : 0;
     const start = Math.max(0, at - CONTEXT);
@@ -185,11 +185,12 @@
       const url = page.url;
       const [top, ...rest] = parts;
       const title = squeeze(page.meta.title || (top && top.title) || url);
-      const hit = (s) => { pattern.lastIndex = 0; return pattern.test(s.title + " " + s.text); };
       const intro = top ? top.text : page.content;
-      item.append(entry(url, title, hit({ title: "", text: intro }) || !rest.some(hit) ? intro : "", pattern, 1));
-      const chosen = rest.filter((s) => { pattern.lastIndex = 0; return pattern.test(s.title); })
-        .concat(rest.filter((s) => { pattern.lastIndex = 0; return !pattern.test(s.title) && pattern.test(s.text); }))
+      const sectionHit = rest.some((s) => pattern.test(s.title) || pattern.test(s.text));
+      item.append(entry(url, title, pattern.test(intro) || !sectionHit ? intro : "", pattern, 1));
+      // Sections whose heading has the words first, then those whose text has them.
+      const chosen = rest.filter((s) => pattern.test(s.title))
+        .concat(rest.filter((s) => !pattern.test(s.title) && pattern.test(s.text)))
         .slice(0, MAX_SECTIONS);
       for (const section of chosen) item.append(entry(`${url}#${section.id}`, section.title, section.text, pattern, 2));
       list.append(item);
@@ -221,7 +222,7 @@
         status.textContent = box.dataset.none;
         console.warn("search:", error);
       }
-    }, 100);
+    }, 60); // ms after the last key: a search per pause, not per key
   }
 
   function open() {
