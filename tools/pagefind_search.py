@@ -10,8 +10,8 @@ splits the reader's query with another (``Intl.Segmenter``), and where the two
 disagree the search finds nothing: ハイパーパラメータ is ハイパー / パラメータ in the
 index and one word in the query, ドロップアウト the other way round (Pagefind
 issue #1237, open in 1.5.2). So every boundary between two Japanese characters
-gets a zero-width space (Pagefind's own word boundary; invisible in the text it
-returns) and the search box splits the query the same way
+gets a zero-width space (a word boundary for the extended build, which is why
+it is needed; invisible in the text Pagefind returns) and the search box splits the query the same way
 (``assets/javascripts/zerodl-search.js``), asks for the pages that contain each
 typed word as written, and orders them.
 
@@ -208,7 +208,7 @@ def on_config(config):
     missing = [name for name in ("pagefind", "pagefind_bin_extended") if importlib.util.find_spec(name) is None]
     if missing:
         raise PluginError(
-            "the site's search is made by Pagefind's extended build (it segments Japanese), "
+            "the site's search is made by Pagefind's extended build (only it splits Japanese into words), "
             f"which is not installed ({', '.join(missing)} missing): "
             "install the docs dependencies, `pip install -e '.[docs]'` (or `make serve`)"
         )

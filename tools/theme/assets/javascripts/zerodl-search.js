@@ -2,9 +2,10 @@
  * The site's search box (partials/search.html) over the index that Pagefind
  * writes into pagefind/ at build time (tools/pagefind_search.py).
  *
- * Nothing of the index is fetched before the reader opens the box: then
- * Pagefind's script and WebAssembly, and for each query the index chunks of
- * its words and the text of the pages it finds.
+ * Nothing of it is fetched before the reader opens the box: then this module
+ * (the box's inline script in search.html imports it), Pagefind's script and
+ * WebAssembly, and for each query the index chunks of its words and the text
+ * of the pages it finds.
  *
  * Japanese: the index keeps each Japanese character as a word of its own
  * (Pagefind's build-time and in-browser word splitting of Japanese disagree:
@@ -15,11 +16,9 @@
  * typed, then those with a section heading that contains it (a title or
  * heading that is exactly what was typed before those), then Pagefind's score.
  */
-(() => {
-  "use strict";
+{
   const box = document.querySelector("[data-zerodl-search]");
   const toggle = document.getElementById("__search");
-  if (!box || !toggle) return;
   const form = box.querySelector("form");
   const input = box.querySelector(".md-search__input");
   const status = box.querySelector(".md-search-result__meta");
@@ -237,10 +236,7 @@
   input.addEventListener("focus", open);
   for (const event of ["input", "keyup", "compositionend"]) input.addEventListener(event, update);
   toggle.addEventListener("change", () => {
-    if (toggle.checked) {
-      load();
-      input.focus();
-    }
+    if (toggle.checked) load();
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -265,15 +261,7 @@
       (at === 0 ? input : links[at - 1]).focus();
     }
   });
-  // As material's own search: "/", "s" or "f" anywhere but in a field opens the box.
-  document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || toggle.checked) return;
-    const target = event.target;
-    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
-    if (["/", "s", "f"].includes(event.key)) {
-      event.preventDefault();
-      open();
-      input.focus();
-    }
-  });
-})();
+  // Imported when the reader focused the box: what was typed meanwhile is searched now.
+  if (document.activeElement === input) open();
+  update();
+}
