@@ -65,16 +65,17 @@
     return pagefind;
   }
 
-  /** The pages for ``query``, best first: [{page, score, rank}], and how many there are. */
+  /** The pages for ``query``, best first ({result, page, sections, rank}), how many there
+   * are, and the words they were found by (to mark). */
   async function find(query) {
-    const typed = words(query);
-    if (!typed.length) return { pages: [], total: 0 };
+    let typed = words(query);
     const module = await load();
     const found = await module.search(typed.map(spaced).join(" "));
     let results = await containing(module, found.results, typed);
     if (!results.length) {
       // No page writes it as typed: the words between the particles (重みの初期化 → 重, 初期化).
-      results = await containing(module, found.results, typed.flatMap((w) => w.split(HIRAGANA)).filter(Boolean));
+      typed = typed.flatMap((w) => w.split(HIRAGANA)).filter(Boolean);
+      results = await containing(module, found.results, typed);
     }
     const pages = await Promise.all(
       results.slice(0, CANDIDATES).map(async (result) => ({ result, page: await result.data() })),
