@@ -2,11 +2,12 @@
 
 The site from the session's ``site`` build is served on 127.0.0.1 under the
 path of ``site_url`` (``/zerodl/``), with ``404.html`` for anything missing,
-the way GitHub Pages serves it. Every page of the nav is checked for console
-errors, failed requests, requests to other hosts, math, figures, the edit link
-and a phone-sized layout; links and anchors are crawled from the home page;
-search is asked for the words a reader would type; downloaded notebooks are
-executed; every page's weight is measured.
+the way GitHub Pages serves it (text gzip-compressed). Every page of the nav is
+checked for console errors, failed requests, requests to other hosts, math,
+figures, the edit link and a phone-sized layout; links and anchors are crawled
+from the home page; downloaded notebooks are executed. What each page fetched
+is kept for its weight (tests/test_page_weight.py); the search box has its own
+tests (tests/test_search.py).
 
 On failure a screenshot of the page goes to ``test-artifacts/``. Without
 chromium these tests skip locally, but fail in CI (``CI=true``).
@@ -15,6 +16,7 @@ chromium these tests skip locally, but fail in CI (``CI=true``).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.server
 import mimetypes
 import os
@@ -47,16 +49,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 667}
-MAX_PAGE_BYTES = 1_500_000  # a page with its figures and every asset it loads
-
-# What a reader types, and the chapter they expect among the first three results.
-SEARCHES = [
-    ("勾配", "01-gradient-descent.md"),
-    ("学習率", "01-gradient-descent.md"),
-    ("誤差逆伝播法", "03-backprop.md"),
-    ("ミニバッチ", "02-sgd-minibatch.md"),
-    ("Adam", "06-adam.md"),
-]
 
 
 # --- the site's configuration, read at collection time ----------------------
@@ -112,11 +104,20 @@ CONTENT_TYPES = {
     ".xml": "application/xml",
     ".gz": "application/gzip",
 }
+# What GitHub Pages sends gzip-compressed to a browser that accepts it: text, SVG, JSON;
+# not fonts, other images, archives, or Pagefind's index files (compressed already).
+COMPRESSED = ("text/", "application/json", "application/xml", "image/svg+xml", "application/x-ipynb+json")
 
 
 def _handler(site: Path):
+    gzipped: dict[Path, bytes] = {}  # each file compressed once
+    lock = threading.Lock()
+
     class Handler(http.server.BaseHTTPRequestHandler):
-        """Static files under BASE_PATH; 404.html with status 404 for anything else."""
+        """Static files under BASE_PATH; 404.html with status 404 for anything else.
+
+        Text is gzip-compressed for a client that accepts it, as GitHub Pages does, so
+        that what the browser receives (tests/test_page_weight.py) is what a reader's does."""
 
         def do_GET(self) -> None:
             self._serve(body=True)
@@ -137,9 +138,18 @@ def _handler(site: Path):
             target = target or site / "404.html"
             data = target.read_bytes()
             kind = CONTENT_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            compress = kind.startswith(COMPRESSED) and "gzip" in self.headers.get("Accept-Encoding", "")
+            if compress:
+                with lock:
+                    if target not in gzipped:
+                        gzipped[target] = gzip.compress(data, compresslevel=6, mtime=0)
+                    data = gzipped[target]
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
+            self.send_header("Vary", "Accept-Encoding")
+            if compress:
+                self.send_header("Content-Encoding", "gzip")
             self.end_headers()
             if body:
                 self.wfile.write(data)
@@ -346,7 +356,7 @@ READY = """async () => {
 def settle(page, recorder: Recorder, quiet_ms: int = 100, timeout_s: float = 30) -> None:
     """Wait for what the page loads, not for a timer: fonts and images ready (``READY``), then
     no request of the page pending for ``quiet_ms`` (a request started meanwhile, such as the
-    search index the theme's worker fetches, is waited for too).
+    figure a script adds, is waited for too).
 
     Playwright's ``networkidle`` waits for 500 ms without traffic after the last
     request, every time; this waits for the requests themselves."""
@@ -435,11 +445,10 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
             target = urljoin(page.url, buttons.get_attribute("href"))
             assert desktop.request.get(target).status == 200, target
 
-        # Weight: everything the page loaded, once its figures and collapsed parts are in.
+        # Everything the page fetched, once its figures and collapsed parts are in (for its weight).
         page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
         settle(page, recorder)
-        WEIGHTS[src] = weigh(recorder)
-        assert WEIGHTS[src][0] <= MAX_PAGE_BYTES, f"{src} loads {WEIGHTS[src][0]:,} bytes; limit {MAX_PAGE_BYTES:,}"
+        FETCHED[src] = fetched(recorder)
 
         recorder.assert_clean()
         if src in NOTEBOOK_PAGES:  # for test_downloaded_notebook_carries…, after the page is weighed
@@ -447,25 +456,27 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
     close_page(page, recorder)
 
 
-# page -> (bytes decoded, bytes gzip-transferred), filled by the test above
-WEIGHTS: dict[str, tuple[int, int]] = {}
-# URL -> the links and ids on that page (LINKS_AND_IDS), for the crawl; page -> its downloaded notebook
+# page -> what it fetched (``fetched``), filled by the test above; URL -> the links and ids on that
+# page (LINKS_AND_IDS), for the crawl; page -> its downloaded notebook
+FETCHED: dict[str, list[Fetched]] = {}
 VISITED: dict[str, dict] = {}
 DOWNLOADS: dict[str, Path] = {}
 
 
-def weigh(recorder: Recorder) -> tuple[int, int]:
-    """Sum of the bodies of every response a page needed (decoded, and gzipped where text)."""
-    import gzip
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    kind: str  # Content-Type
+    received: int  # body bytes as the browser received them (gzip-compressed where the server compressed)
 
-    total = compressed = 0
+
+def fetched(recorder: Recorder) -> list[Fetched]:
+    """Every response of the page with the bytes of its body on the wire."""
+    found = []
     for response in recorder.responses:
-        with contextlib.suppress(Exception):
-            body = response.body()
-            total += len(body)
-            text = re.search(r"text|javascript|json|svg|xml", response.headers.get("content-type", ""))
-            compressed += len(gzip.compress(body, mtime=0)) if text else len(body)
-    return total, compressed
+        sizes = response.request.sizes()
+        found.append(Fetched(response.url, response.headers.get("content-type", ""), sizes["responseBodySize"]))
+    return found
 
 
 def source_has_math(src: str) -> bool:
@@ -598,74 +609,6 @@ def test_every_internal_link_and_anchor_resolves(desktop, server, site):
     assert not unreachable, f"pages no link leads to: {unreachable}"
     for src in PAGES:
         assert server.url(src) in ids, f"nav page {src} was not reached from the home page"
-
-
-# --- search -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def search_page(desktop, server):
-    """The home page, opened once for every search: each test empties the box first."""
-    page, recorder, _ = open_page(desktop, server.base, own_tab=True)
-    yield page, recorder
-    close_page(page, recorder)
-
-
-@pytest.mark.parametrize("term,expected", SEARCHES, ids=[t for t, _ in SEARCHES])
-def test_search_finds_the_chapter(search_page, server, term, expected):
-    if expected not in PAGES:
-        pytest.xfail("chapter not written yet")
-    page, recorder = search_page
-    with screenshot_on_failure(page, artefact_name("search", term)):
-        search = page.locator("input.md-search__input")
-        search.click()
-        search.fill("")  # the previous search's results go away with its words
-        page.wait_for_selector("li.md-search-result__item", state="detached", timeout=15_000)
-        page.keyboard.type(term)
-        page.keyboard.press("End")  # typing Japanese fires no input event by itself
-        page.wait_for_selector("li.md-search-result__item", timeout=15_000)
-        results, previous = [], None
-        for _ in range(20):  # results update as the index answers; wait until they settle
-            # one item per page: its first link is the page, the others its sections
-            results = page.eval_on_selector_all(
-                "li.md-search-result__item", "(items) => items.map((li) => li.querySelector('a').href)"
-            )
-            if results == previous:
-                break
-            previous = results
-            time.sleep(0.15)
-        pages = [urlsplit(r).path[len(BASE_PATH) :] for r in results]
-        assert server.url(expected)[len(server.base) :] in pages[:3], f"{term!r}: first results are {pages[:5]}"
-        recorder.assert_clean()
-
-
-# --- weight -----------------------------------------------------------------------------
-
-
-def test_every_page_weighs_at_most_1_5_mb(desktop, server):
-    """Sum of the bodies of every response a page needs: HTML, CSS, JS, fonts, figures, search index.
-
-    The limit is on the decoded bytes. The table also shows what the page would
-    transfer from a server that gzips text (as GitHub Pages does), for scale.
-    The pages are weighed when test_page_loads_cleanly… opens them; those it did
-    not open in this session (-k) are opened here.
-    """
-    for src in PAGES:
-        if src not in WEIGHTS:
-            page, recorder, _ = open_page(desktop, server.url(src))
-            page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-            page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-            settle(page, recorder)
-            WEIGHTS[src] = weigh(recorder)
-            close_page(page, recorder)
-    weights = {src: WEIGHTS[src][0] for src in PAGES}
-    print("\npage weights in bytes, every resource loaded (decoded / gzip-transferred):")
-    for src, total in sorted(weights.items(), key=lambda kv: -kv[1]):
-        print(f"  {total:>10,}  {WEIGHTS[src][1]:>10,}  {src}")
-    heaviest = max(weights, key=weights.get)
-    print(f"heaviest page: {heaviest} ({weights[heaviest]:,} bytes; limit {MAX_PAGE_BYTES:,})")
-    too_heavy = {src: w for src, w in weights.items() if w > MAX_PAGE_BYTES}
-    assert not too_heavy, f"pages over {MAX_PAGE_BYTES:,} bytes: {too_heavy}"
 
 
 # --- notebooks --------------------------------------------------------------------------

@@ -94,13 +94,6 @@ def test_chapter_1_has_math_markup_for_katex(site):
     assert "assets/katex/katex.min.js" in text and "javascripts/katex.js" in text
 
 
-def test_search_index_finds_japanese_words(site):
-    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert index["config"]["lang"] == ["ja"]
-    hits = [doc["location"] for doc in index["docs"] if "勾配降下法" in doc["title"] + doc["text"]]
-    assert any(loc.startswith("01-gradient-descent/") for loc in hits)
-
-
 def test_japanese_headings_get_readable_ids(site):
     text = page_html(site, "01-gradient-descent.md").read_text(encoding="utf-8")
     assert 'id="数値微分"' in text and 'id="勾配降下法の更新式"' in text
@@ -165,13 +158,3 @@ def test_sitemap_is_dated_by_the_last_commit(site, root):
     ).stdout.strip()
     dates = set(re.findall(r"<lastmod>([^<]*)</lastmod>", (site / "sitemap.xml").read_text(encoding="utf-8")))
     assert dates == {commit_date}
-
-
-def test_search_index_is_written_as_utf8(site):
-    """Japanese in the index as UTF-8, not \\uXXXX (tools/compact_search.py): every page loads it."""
-    raw = (site / "search" / "search_index.json").read_bytes()
-    assert "勾配".encode() in raw and b"\\u52fe" not in raw
-    index = json.loads(raw)
-    # code blocks are left out (three fifths of the text), and the prose's tags; the words of inline code stay
-    assert not any("<pre>" in doc["text"] or "<p>" in doc["text"] or "<code>" in doc["text"] for doc in index["docs"])
-    assert any("numerical_gradient" in doc["text"] for doc in index["docs"] if doc["location"].startswith("01-"))
