@@ -377,7 +377,7 @@ def settle(page, recorder: Recorder, quiet_ms: int = 100, timeout_s: float = 30)
 VISIBLE_TEXT = """() => {
   const article = document.querySelector("article") || document.body;
   const copy = article.cloneNode(true);
-  copy.querySelectorAll("pre, code, script, style, textarea, .katex-mathml").forEach((e) => e.remove());
+  copy.querySelectorAll("pre, code, script, style, textarea, math").forEach((e) => e.remove());
   return copy.textContent;
 }"""
 
@@ -398,7 +398,7 @@ IMAGES = """async () => {
   return found;
 }"""
 
-# TeX that KaTeX should have turned into math: $$ … $$, \( … \), \[ … \],
+# TeX that the render step should have typeset: $$ … $$, \( … \), \[ … \],
 # commands such as \frac{…}, and an inline $…$ pair left in a notebook page.
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\[|\\[A-Za-z]+\{|\\frac|\$[^$\s][^$\n]{0,80}\$")
 
@@ -424,12 +424,13 @@ def test_page_loads_cleanly_with_math_figures_and_edit_link(desktop, server, src
             alt = image["alt"]
             assert alt and not alt.startswith("No description"), f"{where} has no alt text (give the figure a title)"
 
-        # Math: rendered by KaTeX where the source has math, never left as TeX.
-        assert page.locator(".katex-error").count() == 0, page.locator(".katex-error").first.text_content()
+        # Math: typeset at build time where the source has math (MathML the browser lays out, with a
+        # height), never left as TeX.
         leftover = RAW_MATH.findall(page.evaluate(VISIBLE_TEXT))
         assert not leftover, f"unrendered TeX in the text: {leftover[:5]}"
         if source_has_math(src):
-            assert page.locator(".katex").count() > 0, "the page has math but KaTeX rendered none"
+            heights = page.evaluate("() => [...document.querySelectorAll('article math')].map((m) => m.getBoundingClientRect().height)")
+            assert heights and min(heights) > 5, f"the page has math but shows no formula laid out: {heights[:5]}"
 
         # The edit link opens this page's source file in the repository.
         edit = page.locator("a.md-content__button[rel='edit']")

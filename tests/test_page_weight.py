@@ -76,7 +76,7 @@ def weigh(src: str, desktop, server) -> list[Fetched]:
 
 
 def name(url: str) -> str:
-    """A resource by its path in the site (``assets/katex/katex.min.js``)."""
+    """A resource by its path in the site (``assets/javascripts/bundle.….min.js``)."""
     return urlsplit(url).path.removeprefix(BASE_PATH) or "(the home page's HTML)"
 
 

@@ -59,7 +59,7 @@ def on_files(files, config):
     except (render.RenderError, PageError, tangle.TangleError) as exc:
         raise PluginError(str(exc)) from None
     ran = results.executed
-    print(f"render: ran {len(ran)} pages ({', '.join(ran) or 'none'}), {len(rendered) - len(ran)} from the cache")
+    print(f"render: ran {len(ran)} pages ({', '.join(ran) or 'none'}), the rest from the cache")
     _state["rendered"] = rendered
     notebook_dir = (render.cache_dir(root) or Path(tempfile.gettempdir()) / "zerodl-render") / "laid-out"
     for src, page in rendered.items():

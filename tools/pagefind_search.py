@@ -55,7 +55,6 @@ EXCLUDE_SELECTORS = [
     ".highlight",  # code blocks, and the 出力 boxes of what they printed
     "pre",
     ".jp-CodeCell",  # the notebook page's code cells with their outputs
-    ".arithmatex",  # formulas (TeX before the browser typesets it)
     ".katex",  # formulas typeset at build time
     "math",
     ".headerlink",  # the ¶ permalinks

@@ -24,6 +24,8 @@ import jupytext
 from markdown.extensions.toc import unique
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
+from literate import typeset
+
 NOTE = (
     "このノートブックは zerodl の `docs/{src}` から自動生成されました。"
     "実行には `zerodl` パッケージと図を描くためのライブラリが必要です"
@@ -123,6 +125,8 @@ def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], pag
     notebook.cells[first].source = f"{title}\n\n{buttons}\n{rest}"
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"
+        if cell.cell_type == "markdown":  # the site's copy: math as MathML (the download keeps TeX)
+            cell.source = typeset.markdown(cell.source, f"docs/{page.src}, markdown cell {number + 1}")
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     site = jupytext.writes(notebook, fmt="ipynb")
     # the same for a generator that lays out Markdown only
@@ -137,7 +141,7 @@ def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], pag
                     lines += ["", figure_markdown(next(md_links), out["data"], out["alt"] or "図"), ""]
                 else:
                     lines += text_output(out["data"])
-    return site, download, "\n".join(lines).strip() + "\n"
+    return site, download, typeset.markdown("\n".join(lines).strip() + "\n", f"docs/{page.src}")
 
 
 _HEADING = re.compile(r'<h([1-6]) id="[^"]*">(.*?)</h\1>', re.S)

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from literate import pages as pagelib
+from literate import typeset
 from literate.atomic import atomic_write
 from literate.config import nav_pages
 from literate.svg import compact_svg
@@ -488,7 +489,8 @@ def render_markdown(page: Page, result: dict) -> Rendered:
         if line.startswith("# "):
             lines[i + 1:i + 1] = ["", button]
             break
-    return Rendered("\n".join(lines), files)
+    typeset.markdown(page.text, f"docs/{page.src}")  # a bad formula is named by its line in the source
+    return Rendered(typeset.markdown("\n".join(lines), f"docs/{page.src} with its outputs"), files)
 
 
 def render_experiment(page: Page, result: dict) -> Rendered:
@@ -542,8 +544,15 @@ def render_site(root: Path, results: Results | None = None) -> dict[str, Rendere
         for page in found:
             try:
                 rendered[page.src] = render(page, results.result(page))
-            except RenderError as exc:
+            except (RenderError, typeset.MathError) as exc:
                 problems.append(str(exc))
+        for src in nav_pages(root, (".md",)):  # pages without code: their math
+            if src not in rendered:
+                try:
+                    rendered[src] = Rendered(typeset.markdown(pagelib.read_text(root / "docs" / src, f"docs/{src}"),
+                                                              f"docs/{src}"), {})
+                except typeset.MathError as exc:
+                    problems.append(str(exc))
         if problems:
             raise RenderError("\n\n".join(problems))
         return rendered
