@@ -124,7 +124,7 @@ def test_every_page_ran_once_and_the_build_ran_none(site_build):
     pages, ran = executed_pages(ROOT), site_build["pages"]["ran"]
     assert len(ran) == len(set(ran)), f"pages run twice: {sorted(p for p in ran if ran.count(p) > 1)}"
     assert set(ran) | site_build["pages"]["cached_before"] >= set(pages)
-    assert f"render: ran 0 pages (none), {len(pages)} from the cache" in site_build["log"]
+    assert "render: ran 0 pages (none), the rest from the cache" in site_build["log"]
 
 
 @pytest.mark.parametrize("page", executed_pages(ROOT))
@@ -132,7 +132,7 @@ def test_every_figure_a_page_shows_is_on_it_with_its_title(site, page):
     """Derived from the page's own run, so a new chapter needs no list of its figures here:
     every figure its code showed is an SVG file on the page, its title the alt text."""
     loaded = render.load_page(ROOT, page)
-    result = render.cached(ROOT, loaded, render.cache_key(ROOT, loaded))
+    result = render.cached(render.cache_dir(ROOT), loaded, render.cache_key(ROOT, loaded))
     assert result is not None, f"{page}: no result in the execution cache after the build"
     shown = [o for outs in render.outputs_by_fence(result) for o in outs if o["kind"] == "svg"]
     html = page_html(site, page.replace(".py", ".md"))

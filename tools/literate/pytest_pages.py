@@ -94,7 +94,7 @@ def pytest_collection_modifyitems(session, config, items):
     pages = {item.page.src: item.page for item in chains}
     _session["pages"] = list(pages.values())
     _session["cached_before"] = {p.src for p in pages.values()
-                                 if render.cached(ROOT, p, render.cache_key(ROOT, p)) is not None}
+                                 if render.cached(render.cache_dir(ROOT), p, render.cache_key(ROOT, p)) is not None}
 
 
 def pytest_collection_finish(session):

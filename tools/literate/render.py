@@ -205,8 +205,7 @@ def cache_key(root: Path, page: Page) -> str:
 # --- the cache ----------------------------------------------------------------------------------
 
 
-def _entry(root: Path, src: str) -> Path | None:
-    folder = cache_dir(root)
+def _entry(folder: Path | None, src: str) -> Path | None:
     return folder / "pages" / f"{urllib.parse.quote(src, safe='')}.json" if folder else None
 
 
@@ -231,8 +230,9 @@ def _valid(result, page: Page) -> bool:
     return True
 
 
-def cached(root: Path, page: Page, key: str) -> dict | None:
-    entry = _entry(root, page.src)
+def cached(folder: Path | None, page: Page, key: str) -> dict | None:
+    """The stored result of ``page`` in the cache ``folder`` (:func:`cache_dir`), if ``key`` matches."""
+    entry = _entry(folder, page.src)
     if entry is None:
         return None
     try:
@@ -248,8 +248,8 @@ def warn(message: str) -> None:
     print(f"literate: {message}", file=sys.stderr)
 
 
-def store(root: Path, page: Page, key: str, result: dict) -> None:
-    entry = _entry(root, page.src)
+def store(folder: Path | None, page: Page, key: str, result: dict) -> None:
+    entry = _entry(folder, page.src)
     if entry is None:
         return
     try:
@@ -260,8 +260,7 @@ def store(root: Path, page: Page, key: str, result: dict) -> None:
              "all the same, but will run again next time (set ZERODL_EXEC_CACHE to a writable folder, or off)")
 
 
-def _times(root: Path) -> dict:
-    folder = cache_dir(root)
+def _times(folder: Path | None) -> dict:
     try:
         times = json.loads((folder / "seconds.json").read_text(encoding="utf-8")) if folder else {}
     except (OSError, ValueError):
@@ -277,6 +276,7 @@ class Results:
 
     def __init__(self, root: Path, workers: int | None = None, cancelled=lambda: False) -> None:
         self.root = root
+        self.folder = cache_dir(root)  # fixed for this object's life, whatever the environment does later
         self.workers = workers or os.cpu_count() or 1
         self.limit = time_limit()
         self.cancelled = cancelled
@@ -287,7 +287,7 @@ class Results:
 
     def start(self, pages: list[Page]) -> None:
         """Begin computing ``pages`` (those with a known run time longest first)."""
-        times = _times(self.root)
+        times = _times(self.folder)
         for page in sorted(pages, key=lambda p: -float(times.get(p.src, 0) or 0)):
             self.future(page)
 
@@ -305,7 +305,7 @@ class Results:
     def _compute(self, page: Page, key: str) -> dict:
         from literate.run import PageFailed, run_page
 
-        result = cached(self.root, page, key)
+        result = cached(self.folder, page, key)
         if result is not None:
             return dict(result, key=key)
         job = {"page": page.src, "chains": page.chains}
@@ -316,13 +316,12 @@ class Results:
                       "seconds": 0.0, "failed": str(exc)}
         self.executed.append(page.src)
         if all(c["error"] is None for c in result["chains"]):
-            store(self.root, page, key, result)
-            times = _times(self.root)
+            store(self.folder, page, key, result)
+            times = _times(self.folder)
             times[page.src] = round(result["seconds"], 2)
-            folder = cache_dir(self.root)
-            if folder is not None:
+            if self.folder is not None:
                 try:
-                    atomic_write(folder / "seconds.json", json.dumps(times, indent=1, sort_keys=True))
+                    atomic_write(self.folder / "seconds.json", json.dumps(times, indent=1, sort_keys=True))
                 except OSError:
                     pass  # only the order in which pages start
         return dict(result, key=key)
