@@ -22,8 +22,8 @@ figures, buttons and permalinks. Words readers type for what the site writes
 another way come from one list, ``tools/search-synonyms.yml`` (see there); they
 go into the index only, the pages keep their own words.
 
-Pagefind runs through its Python API (``pagefind[extended]``, in the ``docs``
-extra). A rebuild whose pages give the same index input (``mkdocs serve`` after
+Pagefind runs as its command line (``python -m pagefind`` from ``pagefind[extended]``, in the
+``docs`` extra), configured by a ``pagefind.json`` beside the pages. A rebuild whose pages give the same index input (``mkdocs serve`` after
 an edit that changes no indexed text) writes the index of the build before
 without running Pagefind again.
 
@@ -32,7 +32,6 @@ Declared in mkdocs.yml's ``hooks:``; it writes ``pagefind/`` in ``on_post_build`
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 import importlib.metadata
@@ -41,6 +40,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,35 +269,38 @@ def on_post_build(config):
     files = _built.get(key)
     if files is None:
         with tempfile.TemporaryDirectory(prefix="zerodl-pagefind-") as scratch:
-            files = asyncio.run(_index(documents, index_config, Path(scratch)))
+            files = _index(documents, index_config, Path(scratch))
         _built.clear()
         _built[key] = files
     _write(target, files)
 
 
-async def _index(documents: list[tuple[str, str]], index_config: dict, scratch: Path) -> dict[str, bytes]:
-    """Run Pagefind on the pages; the files it writes (relative path -> bytes)."""
-    from pagefind.index import PagefindIndex
+def _index(documents: list[tuple[str, str]], index_config: dict, scratch: Path) -> dict[str, bytes]:
+    """Run Pagefind's command line on the pages; the files it writes (relative path -> bytes).
 
-    # The pages go to Pagefind as one folder, not one request each: the Python API
-    # waits 0.1 s for every answer of the Pagefind process (2 s for this site).
+    The command, not the Python API: the API's service is terminated as soon as it has answered,
+    which under load cut files short (an empty pagefind-entry.json); a process that has exited
+    has written everything."""
     pages, output = scratch / "pages", scratch / "index"
+    for url, content in documents:
+        path = pages / url.strip("/") / "index.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    config = {**index_config, "site": "pages", "output_path": "index", "silent": True}
+    (scratch / "pagefind.json").write_text(json.dumps(config), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pagefind"], cwd=scratch, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PluginError(f"search: Pagefind failed ({done.returncode}): {(done.stderr or done.stdout).strip()}")
     try:
-        for url, content in documents:
-            path = pages / url.strip("/") / "index.html"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-        async with PagefindIndex(config={**index_config, "output_path": str(output)}) as index:
-            indexed = await index.add_directory(str(pages))
-        if indexed.get("page_count") != len(documents):
-            raise PluginError(f"search: Pagefind indexed {indexed.get('page_count')} of {len(documents)} pages")
-        for name in UNUSED_FILES:
-            (output / name).unlink(missing_ok=True)
-        return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
-    except PluginError:
-        raise
-    except Exception as error:  # Pagefind reports its errors as plain Exceptions
-        raise PluginError(f"search: Pagefind failed: {error}") from error
+        entry = json.loads((output / "pagefind-entry.json").read_text(encoding="utf-8"))
+        counted = sum(language["page_count"] for language in entry["languages"].values())
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise PluginError(f"search: Pagefind wrote no readable pagefind-entry.json ({error})") from None
+    if counted != len(documents):
+        raise PluginError(f"search: Pagefind indexed {counted} of {len(documents)} pages")
+    for name in UNUSED_FILES:
+        (output / name).unlink(missing_ok=True)
+    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
 
 
 def _write(target: Path, files: dict[str, bytes]) -> None:
