@@ -68,25 +68,9 @@ determinism: $(VENV)/.docs-installed
 tangle: $(VENV)/.docs-installed
 	$(TANGLE)
 
-check-render: $(VENV)/.docs-installed
+check-tangle: $(VENV)/.docs-installed
 	$(TANGLE) --check
-	PYTHONPATH=tools $(PY) -m literate.render --out build/rendered
 
-# Two clean executions (separate caches) give the same rendered tree and the same site.
-DET := build/determinism
-determinism: $(VENV)/.docs-installed
-	$(TANGLE) --check
-	rm -rf $(DET)
-	for run in 1 2; do \
-	  ZERODL_EXEC_CACHE=$(DET)/cache$$run PYTHONPATH=tools $(PY) -m literate.render --out $(DET)/tree$$run || exit 1; \
-	  ZERODL_EXEC_CACHE=$(DET)/cache$$run NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -q -d $(DET)/site$$run || exit 1; \
-	done
-	diff -rq $(DET)/tree1 $(DET)/tree2
-	diff -rq $(DET)/site1 $(DET)/site2
-	@echo "determinism: two clean executions gave the same rendered tree and the same site"
-
-tangle: $(VENV)/.docs-installed
-	$(TANGLE) --check
 
 # Plain pytest: the pages render side by side while the other tests run; the code-block
 # tests and the site build share that one execution (tools/literate/pytest_pages.py).
