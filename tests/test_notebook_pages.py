@@ -108,3 +108,16 @@ def test_chapter_notebook_is_stable_carries_the_outputs_and_sets_up_the_japanese
     assert "".join(code[-1]["outputs"][1]["data"]["image/svg+xml"]) == "<svg/>"
     plain = json.loads(chapter_notebook(_chapter("# 章\n\n```python\nprint(1)\n```\n"), [[]]))
     assert not any("matplotlib_fontja" in "".join(c["source"]) for c in plain["cells"])
+
+
+def test_a_block_in_a_box_is_a_code_cell_of_the_notebook():
+    """A helper defined in a collapsed box (``??? note``) is used by later blocks: the notebook must
+    run it too, and show the box's text as prose, not as an indented code block."""
+    chapter = ('# 章\n\n??? note "描くコード"\n    箱の説明です。\n\n    ```python\n    def f():\n        return 2\n    ```\n\n'
+               "<!--pytest-codeblocks:cont-->\n```python\nprint(f())\n```\n\n終わり。\n")
+    page = _chapter(chapter)
+    notebook = json.loads(chapter_notebook(page, [[], [{"kind": "text", "data": "2\n"}]]))
+    cells = [(c["cell_type"], "".join(c["source"])) for c in notebook["cells"]][1:]  # after the note cell
+    assert cells == [("markdown", "# 章\n\n**描くコード**\n箱の説明です。"), ("code", "def f():\n    return 2"),
+                     ("code", "print(f())"), ("markdown", "終わり。")]
+    assert "".join(notebook["cells"][-2]["outputs"][0]["text"]) == "2\n"

@@ -78,20 +78,48 @@ def finish_notebook(notebook, src: str, outputs: list[list] | None = None) -> st
     return jupytext.writes(notebook, fmt="ipynb")
 
 
-def chapter_notebook(page, per_fence: list[list[dict]]) -> str:
-    """A chapter as a notebook with the outputs of the site's run. jupytext makes a code cell of
-    each ```python fence that is not inside a box; each gets the outputs of its fence."""
-    notebook = jupytext.reads(page.text, fmt="md")
-    by_code = [(fence.code.rstrip("\n"), outs) for fence, outs in zip(page.fences, per_fence)]
-    outputs = []
-    for cell in (c for c in notebook.cells if c.cell_type == "code"):
-        match = next((i for i, (code, _) in enumerate(by_code) if code == cell.source.rstrip("\n")), None)
-        if match is None:
-            outputs.append([])
+_BOX = re.compile(r'^(\s*)(?:\?\?\?\+?|!!!)\s+[\w-]+(?:\s+"(.*)")?\s*$')  # admonitions, collapsible or not
+_TEST_MARKER = re.compile(r"^\s*<!--\s*pytest-codeblocks:[\w-]+.*-->\s*$")
+
+
+def _prose_cell_text(lines: list[str]) -> str:
+    """Markdown between two code cells, as Jupyter reads it: a box's title in bold, its body
+    un-indented (Jupyter would show indented lines as code), the test markers left out."""
+    out, box = [], None
+    for line in lines:
+        m = _BOX.match(line)
+        if m:
+            box = len(m.group(1))
+            out.append(f"{m.group(1)}**{m.group(2)}**" if m.group(2) else "")
             continue
-        outputs.append([_output(o) for o in by_code[match][1]])
-        by_code = by_code[match + 1:]
-    return finish_notebook(notebook, page.src, outputs)
+        if box is not None and line.strip() and len(line) - len(line.lstrip(" ")) < box + 4:
+            box = None
+        if box is not None and line.startswith(" " * (box + 4)):
+            line = line[4:]
+        if not _TEST_MARKER.match(line):
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+def chapter_notebook(page, per_fence: list[list[dict]]) -> str:
+    """A chapter as a notebook with the outputs of the site's run: every block the page runs is a
+    code cell (those in boxes too: later blocks use what they define), the prose between them
+    Markdown cells."""
+    from nbformat.v4 import new_notebook
+
+    lines = page.text.split("\n")
+    cells, last = [], 0
+    for fence in page.fences:
+        prose = _prose_cell_text(lines[last:fence.lineno - 1])
+        if prose.strip():
+            cells.append(new_markdown_cell(prose))
+        cells.append(new_code_cell(fence.code.rstrip("\n")))
+        last = fence.end
+    prose = _prose_cell_text(lines[last:])
+    if prose.strip():
+        cells.append(new_markdown_cell(prose))
+    outputs = [[_output(o) for o in outs] for outs in per_fence]
+    return finish_notebook(new_notebook(cells=cells), page.src, outputs)
 
 
 def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], page_url: str) -> tuple[str, str, str]:
