@@ -23,6 +23,7 @@ import pytest
 from test_browser import (  # noqa: F401 (fixtures)
     BASE_PATH,
     FETCHED,
+    IMAGES,
     PAGES,
     Fetched,
     browser,
@@ -68,7 +69,7 @@ def weigh(src: str, desktop, server) -> list[Fetched]:
     if src not in FETCHED:
         page, recorder, _ = open_page(desktop, server.url(src))
         page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        page.evaluate(IMAGES)  # every figure scrolled into view: lazy images load as a reader reads
         settle(page, recorder)
         FETCHED[src] = fetched(recorder)
         close_page(page, recorder)
