@@ -27,10 +27,17 @@ def figure_svg(figure) -> str:
 
 
 def alt_text(figure) -> str:
-    """The figure's suptitle and axes titles, joined: what the figure is about."""
-    titles = [figure.get_suptitle()] if figure.get_suptitle() else []
-    titles += [ax.get_title() for ax in figure.axes if ax.get_title()]
-    return " / ".join(titles)
+    """What the figure shows, in the page's words: the figure's label (``fig.set_label("…")``,
+    matplotlib's public ``Figure`` label; ``plt.figure(num="…")`` sets it too).
+
+    A figure without one stops the block (``ValueError``): its titles name the panels, they do
+    not say what a reader who cannot see the image should take from it."""
+    label = figure.get_label().strip()
+    if not label:
+        titles = [figure.get_suptitle()] + [ax.get_title() for ax in figure.axes]
+        raise ValueError("a figure needs its alt text: fig.set_label(\"<what it shows>\") before plt.show()"
+                         f" (figure titled {' / '.join(t for t in titles if t) or 'nothing'!r})")
+    return label
 
 
 class FigureManager(FigureManagerBase):

@@ -440,10 +440,14 @@ _SVG_SIZE = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)p
 
 def figure_markdown(src: str, svg: str, alt: str) -> str:
     """The figure as a Markdown image (each generator resolves its path as it resolves links) whose
-    size is known before it loads, so nothing moves; its alt text survives any character."""
+    size is known before it loads, so nothing moves; its alt text survives any character.
+
+    The image is a link to its own SVG file: a tap, or Enter on the focused link, opens the figure
+    full size (the link's name is the image's alt text)."""
     size = _SVG_SIZE.search(svg)
     dims = f' width="{round(float(size.group(1)) * 4 / 3)}" height="{round(float(size.group(2)) * 4 / 3)}"' if size else ""
-    return f'![{attribute(alt)}]({src}){{ .zerodl-figure{dims} loading="lazy" decoding="async" }}'
+    image = f'![{attribute(alt)}]({src}){{ .zerodl-figure{dims} loading="lazy" decoding="async" }}'
+    return f'[{image}]({src}){{ .zerodl-figure-link }}'
 
 
 def outputs_by_fence(result: dict) -> list[list[dict]]:

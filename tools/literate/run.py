@@ -47,7 +47,8 @@ from pathlib import Path
 STYLE = {
     "svg.hashsalt": "zerodl",
     "svg.fonttype": "path",
-    "figure.figsize": (6.0, 4.0),
+    "figure.figsize": (5.0, 3.5),  # shown at its own size: 480 CSS px wide, on a phone ~360
+    "font.size": 13.0,  # so a 0.7-size superscript is still 9 CSS px on a phone (tests/test_figure_text.py)
     "figure.dpi": 100,
     "axes.grid": True,
     "grid.alpha": 0.3,
