@@ -107,9 +107,12 @@ def _drawn(fontsize: float, text: str) -> str:
 
     from literate.figures import figure_svg
 
-    figure = Figure(figsize=(3, 2))
-    figure.text(0.1, 0.5, text, fontsize=fontsize)
     with matplotlib.rc_context({"svg.fonttype": "path"}):
+        import matplotlib_fontja
+
+        matplotlib_fontja.japanize()  # the pages' Japanese font, for this context only
+        figure = Figure(figsize=(3, 2))
+        figure.text(0.1, 0.5, text, fontsize=fontsize)
         return figure_svg(figure)
 
 
