@@ -623,12 +623,20 @@ def package_wheel(root: Path) -> tuple[str, bytes]:
     return name, data
 
 
+SITE_URL_PLACEHOLDER = "<このサイトの URL>"  # in docs/index.md's install line; the build writes the real one
+
+
 def add_package(root: Path, rendered: dict[str, Rendered]) -> None:
-    """The wheel joins the home page's generated files: it is served at ``<site_url><wheel name>``."""
+    """The wheel joins the home page's generated files: it is served at ``<site_url><wheel name>``.
+    The home page's install line gets the site's URL (the notebooks' line), when the build has one."""
+    from literate.notebooks import wheel_url
+
     name, data = package_wheel(root)
     home = rendered.get("index.md") or Rendered(
         typeset.markdown(pagelib.read_text(root / "docs" / "index.md", "docs/index.md"), "docs/index.md"), {})
-    rendered["index.md"] = Rendered(home.markdown, {**home.files, name: data})
+    url = wheel_url(root)
+    markdown = home.markdown.replace(SITE_URL_PLACEHOLDER + name, url) if url else home.markdown
+    rendered["index.md"] = Rendered(markdown, {**home.files, name: data})
 
 
 def write_tree(root: Path, out: Path, rendered: dict[str, Rendered]) -> None:
