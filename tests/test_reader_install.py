@@ -125,3 +125,33 @@ def test_the_built_site_serves_the_wheel_at_its_root(site):
     site_url = notebooks.load_config(ROOT).get("site_url")
     if site_url:
         assert f"{site_url.rstrip('/')}/{WHEEL}" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_without_addresses_no_page_or_notebook_names_one(monkeypatch):
+    """A build not told where the site and repository are (a local build) invents no address."""
+    for name in ("ZERODL_SITE_URL", "ZERODL_REPO_URL", "ZERODL_EDIT_URI"):
+        monkeypatch.delenv(name, raising=False)
+    config = notebooks.load_config(ROOT)
+    assert config["site_url"] is None and config["repo_url"] is None and not config["edit_uri"]
+    assert notebooks.install_line(ROOT) is None and notebooks.colab_url("notebooks/01-x.ipynb", ROOT) is None
+    note = notebooks.note("01-x.md", ROOT)
+    assert "http" not in note and "手元で動かす" in note
+    assert notebooks.setup_cell_source(False, ROOT).startswith("import zerodl")
+    assert notebooks.colab_button("notebooks/01-x.ipynb", ROOT) == ""
+
+
+def test_colab_links_open_the_notebooks_branch_of_the_repository(monkeypatch):
+    from literate import pages
+
+    monkeypatch.setenv("ZERODL_REPO_URL", "https://github.com/someone/zerodl")
+    want = "https://colab.research.google.com/github/someone/zerodl/blob/notebooks/01-x.ipynb"
+    text = "# 章\n\n```python\nprint(1)\n```\n"
+    page = render.Page("01-x.md", text, [[(5, "print(1)\n")]], fences=pages.fences(text))
+    result = {"chains": [{"lineno": 5, "error": None, "fences": [[{"kind": "text", "data": "1\n"}]]}]}
+    rendered = render.render_markdown(page, result)
+    assert f"]({want}){{ .md-button .zerodl-colab }}" in rendered.markdown, "the page's Colab button"
+    assert "<img" not in rendered.markdown, "a link with an inlined icon, no image to fetch"
+    notebook = json.loads(rendered.files["notebooks/01-x.ipynb"])
+    assert f"[Colab で開く]({want})" in "".join(notebook["cells"][0]["source"]), "the notebook's own link"
+    monkeypatch.setenv("ZERODL_REPO_URL", "https://gitlab.com/someone/zerodl")
+    assert notebooks.colab_url("notebooks/01-x.ipynb", ROOT) is None, "Colab opens GitHub repositories only"

@@ -84,9 +84,33 @@ def setup_cell_source(uses_matplotlib: bool, root: Path = PROJECT_ROOT) -> str:
     return install + ("\n\n" + FONT_SETUP if uses_matplotlib else "")
 
 
+# Colab opens a notebook from a GitHub repository's branch: the Pages workflow puts the site's
+# notebooks (with their outputs) on this branch of the repository named by ``repo_url``.
+COLAB_BRANCH = "notebooks"
+_GITHUB_REPO = re.compile(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?")
+
+
+def colab_url(notebook_uri: str, root: Path = PROJECT_ROOT) -> str | None:
+    """The address that opens ``notebooks/<page>.ipynb`` in Colab, or None when the site has no
+    GitHub ``repo_url`` (then no page or notebook shows a Colab link)."""
+    match = _GITHUB_REPO.fullmatch(load_config(root).get("repo_url") or "")
+    if match is None:
+        return None
+    path = notebook_uri.removeprefix("notebooks/")
+    return f"https://colab.research.google.com/github/{match.group(1)}/blob/{COLAB_BRANCH}/{path}"
+
+
+def colab_button(notebook_uri: str, root: Path = PROJECT_ROOT) -> str:
+    """Markdown for the page's "Colab で開く" button (an icon the theme inlines), or "" without a repository."""
+    url = colab_url(notebook_uri, root)
+    return f" [:simple-googlecolab: Colab で開く]({url}){{ .md-button .zerodl-colab }}" if url else ""
+
+
 def note(src: str, root: Path = PROJECT_ROOT) -> str:
     line = install_line(root)
-    return NOTE.format(src=src, how=HOW_WITH_URL.format(line=f"$ {line}") if line else HOW_WITHOUT_URL)
+    text = NOTE.format(src=src, how=HOW_WITH_URL.format(line=f"$ {line}") if line else HOW_WITHOUT_URL)
+    url = colab_url(f"notebooks/{src.rsplit('.', 1)[0]}.ipynb", root)
+    return text + (f"\n\n[Colab で開く]({url})" if url else "")
 
 
 DOWNLOAD_ICON = (
@@ -166,9 +190,11 @@ def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], pag
             cell.outputs, cell.execution_count = next(cells), None
     ipynb = posixpath.relpath(f"notebooks/{stem}.ipynb", here)
     source = posixpath.relpath(f"notebooks/{stem}.py", here)
+    colab_at = colab_url(f"notebooks/{stem}.ipynb")
+    colab = f' <a class="md-button zerodl-colab" href="{html.escape(colab_at)}">Colab で開く</a>' if colab_at else ""
     buttons = (f'<p><a class="md-button zerodl-notebook" href="{ipynb}" download="{posixpath.basename(stem)}.ipynb">'
                f'{DOWNLOAD_ICON} ノートブック (.ipynb)</a> <a class="md-button zerodl-source" href="{source}" '
-               f'download="{posixpath.basename(stem)}.py">{DOWNLOAD_ICON} jupytext 形式 (.py)</a></p>')
+               f'download="{posixpath.basename(stem)}.py">{DOWNLOAD_ICON} jupytext 形式 (.py)</a>{colab}</p>')
     first = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"), None)
     if first is None or not notebook.cells[first].source.lstrip().startswith("# "):
         raise NotebookPageError(f"docs/{page.src}: the notebook needs a '# title' markdown cell at the top")

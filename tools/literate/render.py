@@ -483,7 +483,7 @@ def render_markdown(page: Page, result: dict) -> Rendered:
     uri = f"notebooks/{stem}.ipynb"
     files[uri] = notebooks.chapter_notebook(page, per_fence).encode()
     button = (f"[:material-download: ノートブック (.ipynb)]({posixpath.relpath(uri, here)})"
-              f'{{ .md-button .zerodl-notebook download="{posixpath.basename(uri)}" }}')
+              f'{{ .md-button .zerodl-notebook download="{posixpath.basename(uri)}" }}' + notebooks.colab_button(uri))
     for i, line in enumerate(lines):
         if line.startswith("# "):
             lines[i + 1:i + 1] = ["", button]
