@@ -78,8 +78,11 @@ test: $(VENV)/.test-installed
 	$(TANGLE) --check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Every notebook the site offers, run top to bottom: a second execution of every page (not in make test).
+# Every notebook the site offers, run top to bottom as a reader runs it: a fresh virtualenv
+# (build/notebook-venv) with only the home page's install line, the wheel taken from the built site.
+# A second execution of every page (not in make test).
 notebooks: $(VENV)/.test-installed
+	$(TANGLE) --check
 	$(PY) -m pytest -m notebooks tests/test_notebooks_run.py $(PYTEST_ARGS)
 
 # Benchmarks, not tests. PyTorch is a benchmark-only dependency (a CPU build).

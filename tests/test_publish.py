@@ -72,13 +72,39 @@ def test_mnist_is_cached_under_its_checksums(workflow):
     assert build.index(cache) < make_build, "the cache is restored before the build needs MNIST"
 
 
-def test_site_and_repository_urls_are_set():
+def test_site_and_repository_urls_come_from_github_in_the_workflow(workflow):
+    """mkdocs.yml invents no address: site_url, repo_url and edit_uri are read from variables the
+    workflow fills from GitHub's own values for this repository (a local build has none)."""
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    assert re.search(r"^site_url: .*https://\S+/", text, re.M)
-    assert re.search(r"^repo_url: https://github\.com/\S+", text, re.M)
-    assert re.search(r"^edit_uri: edit/main/docs/", text, re.M)
+    assert re.search(r"^site_url: !ENV \[ZERODL_SITE_URL\]$", text, re.M)
+    assert re.search(r"^repo_url: !ENV \[ZERODL_REPO_URL\]$", text, re.M)
+    assert re.search(r'^edit_uri: !ENV \[ZERODL_EDIT_URI, ""\]$', text, re.M)
+    assert "https://" not in "\n".join(l for l in text.splitlines() if l.startswith(("site_url", "repo_url", "edit_uri")))
+    build = steps(workflow, "build")
+    make_build = index_of(build, lambda s: s.get("run", "").strip() == "make build")
+    pages = index_of(build, lambda s: s.get("uses", "").startswith("actions/configure-pages@"))
+    assert pages < make_build and build[pages]["id"] == "pages"
+    assert build[make_build]["env"] == {
+        "ZERODL_SITE_URL": "${{ steps.pages.outputs.base_url }}/",
+        "ZERODL_REPO_URL": "${{ github.server_url }}/${{ github.repository }}",
+        "ZERODL_EDIT_URI": "edit/${{ github.ref_name }}/docs/",
+    }
     assert "content.action.edit" in text
     assert (ROOT / "tools" / "theme" / "404.html").is_file()
+
+
+def test_the_notebooks_colab_opens_are_pushed_to_their_branch(workflow):
+    from literate.notebooks import COLAB_BRANCH
+
+    build = steps(workflow, "build")
+    make_build = index_of(build, lambda s: s.get("run", "").strip() == "make build")
+    push = index_of(build, lambda s: "git push" in s.get("run", ""))
+    upload = index_of(build, lambda s: s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert make_build < push < upload
+    script = build[push]["run"]
+    assert "site/notebooks" in script and f"-b {COLAB_BRANCH}" in script and script.rstrip().endswith(COLAB_BRANCH)
+    assert "$RUNNER_TEMP" in script, "the branch is made in a copy: no .git folder in the uploaded site"
+    assert workflow["permissions"]["contents"] == "write"
 
 
 def test_a_site_lacking_pages_is_not_uploaded(workflow):

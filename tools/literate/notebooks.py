@@ -11,7 +11,9 @@
   JupyterLab's whole stylesheet (about 575 KB, pruned to the classes the page
   uses); heading ids are made the chapters' readable ones, matching the TOC.
 
-Every download starts with a cell naming its source and what to install.
+Every download starts with a cell naming its source and the one line that installs what it needs
+(:func:`install_line`: the wheel the site publishes), and a code cell that runs that line only
+where ``import zerodl`` fails (Colab), then sets up the Japanese font when the notebook draws.
 """
 
 from __future__ import annotations
@@ -20,21 +22,96 @@ import html
 import posixpath
 import re
 
+from pathlib import Path
+
 import jupytext
 from markdown.extensions.toc import unique
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from literate import typeset
+from literate.config import load_config
 
 NOTE = (
     "このノートブックは zerodl の `docs/{src}` から自動生成されました。"
-    "実行には `zerodl` パッケージと図を描くためのライブラリが必要です"
-    '（リポジトリを clone して `pip install -e ".[docs]"`、または `make serve`）。'
+    "出力は、サイトを作ったときにこのコードを実行した結果です。\n\n"
+    "実行に要るのは `zerodl` パッケージと、ノートブックが使うライブラリ（NumPy、matplotlib、日本語フォントの "
+    "matplotlib-fontja、MNIST をダウンロードする pooch など）だけです。{how}"
+)
+HOW_WITH_URL = (
+    "次の 1 行で入ります（PyPI にはありません。サイトが公開しているパッケージを入れます）。\n\n"
+    "```console\n{line}\n```\n\n"
+    "最初のコードセルは、`zerodl` が読み込めないとき（Colab など）にこの 1 行を実行します。"
+    "読み込めるときは何もしません。"
+)
+HOW_WITHOUT_URL = (
+    "入れ方は、このノートブックをダウンロードしたサイトのトップページ「手元で動かす」にある 1 行です"
+    "（このサイトは公開先の URL なしでビルドされたので、ここには書けません）。"
 )
 
 # Figures in the chapters have Japanese labels; the site renders them with
 # matplotlib-fontja, so the notebooks do the same (no system font needed).
 FONT_SETUP = "import matplotlib_fontja  # a Japanese font for the figures' labels\n\nmatplotlib_fontja.japanize()"
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def wheel_url(root: Path = PROJECT_ROOT) -> str | None:
+    """Where the site serves the package's wheel (``site_url`` of mkdocs.yml + the wheel's name), or
+    None when the site is built without a ``site_url``."""
+    from literate.render import wheel_name
+
+    site_url = load_config(root).get("site_url")
+    return f"{site_url.rstrip('/')}/{wheel_name(root)}" if site_url else None
+
+
+def install_line(root: Path = PROJECT_ROOT) -> str | None:
+    """The one line that installs zerodl and what the notebooks use, or None without a site URL."""
+    url = wheel_url(root)
+    return f'pip install "zerodl[notebook] @ {url}"' if url else None
+
+
+def setup_cell_source(uses_matplotlib: bool, root: Path = PROJECT_ROOT) -> str:
+    """The first code cell: install zerodl when it cannot be imported (never when it can), then the
+    Japanese font for the figures when the notebook draws any."""
+    line = install_line(root)
+    if line is None:
+        install = "import zerodl  # install it with the line on the site's home page (手元で動かす)"
+    else:
+        install = ("try:  # zerodl and what this notebook uses; installed only where it is missing (Colab)\n"
+                   "    import zerodl\n"
+                   "except ImportError:\n"
+                   f"    %{line.replace('pip install', 'pip install --quiet', 1)}")
+    return install + ("\n\n" + FONT_SETUP if uses_matplotlib else "")
+
+
+# Colab opens a notebook from a GitHub repository's branch: the Pages workflow puts the site's
+# notebooks (with their outputs) on this branch of the repository named by ``repo_url``.
+COLAB_BRANCH = "notebooks"
+_GITHUB_REPO = re.compile(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?")
+
+
+def colab_url(notebook_uri: str, root: Path = PROJECT_ROOT) -> str | None:
+    """The address that opens ``notebooks/<page>.ipynb`` in Colab, or None when the site has no
+    GitHub ``repo_url`` (then no page or notebook shows a Colab link)."""
+    match = _GITHUB_REPO.fullmatch(load_config(root).get("repo_url") or "")
+    if match is None:
+        return None
+    path = notebook_uri.removeprefix("notebooks/")
+    return f"https://colab.research.google.com/github/{match.group(1)}/blob/{COLAB_BRANCH}/{path}"
+
+
+def colab_button(notebook_uri: str, root: Path = PROJECT_ROOT) -> str:
+    """Markdown for the page's "Colab で開く" button (an icon the theme inlines), or "" without a repository."""
+    url = colab_url(notebook_uri, root)
+    return f" [:simple-googlecolab: Colab で開く]({url}){{ .md-button .zerodl-colab }}" if url else ""
+
+
+def note(src: str, root: Path = PROJECT_ROOT) -> str:
+    line = install_line(root)
+    text = NOTE.format(src=src, how=HOW_WITH_URL.format(line=f"$ {line}") if line else HOW_WITHOUT_URL)
+    url = colab_url(f"notebooks/{src.rsplit('.', 1)[0]}.ipynb", root)
+    return text + (f"\n\n[Colab で開く]({url})" if url else "")
+
 
 DOWNLOAD_ICON = (
     '<span class="twemoji"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
@@ -63,16 +140,14 @@ def finish_notebook(notebook, src: str, outputs: list[list] | None = None) -> st
     """The .ipynb text of ``notebook``: note cell, font setup, stable ids, kernelspec, and the
     outputs of the site's run (``outputs``: one list per code cell, in order), numbered as if run."""
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    added = [new_markdown_cell(NOTE.format(src=src))]
-    if "matplotlib" in code and "matplotlib_fontja" not in code:
-        added.append(new_code_cell(FONT_SETUP))
-    notebook.cells[:0] = added
+    setup = new_code_cell(setup_cell_source("matplotlib" in code and "matplotlib_fontja" not in code))
+    notebook.cells[:0] = [new_markdown_cell(note(src)), setup]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     own = iter(outputs or [])
     for count, cell in enumerate(code_cells, 1):
         cell.execution_count = count if outputs is not None else None
-        cell.outputs = [] if cell.source == FONT_SETUP or outputs is None else [o for o in next(own, [])]
+        cell.outputs = [] if cell is setup or outputs is None else [o for o in next(own, [])]
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"  # jupytext draws random ids; builds must be reproducible
     return jupytext.writes(notebook, fmt="ipynb")
@@ -143,9 +218,11 @@ def experiment_outputs(page, per_cell: list[list[dict]], figures: list[str], pag
             cell.outputs, cell.execution_count = next(cells), None
     ipynb = posixpath.relpath(f"notebooks/{stem}.ipynb", here)
     source = posixpath.relpath(f"notebooks/{stem}.py", here)
+    colab_at = colab_url(f"notebooks/{stem}.ipynb")
+    colab = f' <a class="md-button zerodl-colab" href="{html.escape(colab_at)}">Colab で開く</a>' if colab_at else ""
     buttons = (f'<p><a class="md-button zerodl-notebook" href="{ipynb}" download="{posixpath.basename(stem)}.ipynb">'
                f'{DOWNLOAD_ICON} ノートブック (.ipynb)</a> <a class="md-button zerodl-source" href="{source}" '
-               f'download="{posixpath.basename(stem)}.py">{DOWNLOAD_ICON} jupytext 形式 (.py)</a></p>')
+               f'download="{posixpath.basename(stem)}.py">{DOWNLOAD_ICON} jupytext 形式 (.py)</a>{colab}</p>')
     first = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"), None)
     if first is None or not notebook.cells[first].source.lstrip().startswith("# "):
         raise NotebookPageError(f"docs/{page.src}: the notebook needs a '# title' markdown cell at the top")

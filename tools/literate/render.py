@@ -487,7 +487,7 @@ def render_markdown(page: Page, result: dict) -> Rendered:
     uri = f"notebooks/{stem}.ipynb"
     files[uri] = notebooks.chapter_notebook(page, per_fence).encode()
     button = (f"[:material-download: ノートブック (.ipynb)]({posixpath.relpath(uri, here)})"
-              f'{{ .md-button .zerodl-notebook download="{posixpath.basename(uri)}" }}')
+              f'{{ .md-button .zerodl-notebook download="{posixpath.basename(uri)}" }}' + notebooks.colab_button(uri))
     for i, line in enumerate(lines):
         if line.startswith("# "):
             lines[i + 1:i + 1] = ["", button]
@@ -558,10 +558,89 @@ def render_site(root: Path, results: Results | None = None) -> dict[str, Rendere
                     problems.append(str(exc))
         if problems:
             raise RenderError("\n\n".join(problems))
+        add_package(root, rendered)
         return rendered
     finally:
         if own:
             results.close()
+
+
+# --- the package, published with the site ---------------------------------------------------------
+# A reader installs zerodl from the site itself (no PyPI, no clone):
+#     pip install "zerodl[notebook] @ <site_url>zerodl-<version>-py3-none-any.whl"
+# The wheel is built from the checkout (pyproject.toml, README.md, src/zerodl) with the project's own
+# build backend; its zip entries carry one fixed date, so the same sources give the same bytes.
+
+WHEEL_EPOCH = "315532800"  # 1980-01-01 00:00 UTC, the earliest date a zip entry can hold
+
+
+def package_sources(root: Path) -> list[Path]:
+    """What the wheel is built from: pyproject.toml, README.md and the package's files (no caches)."""
+    package = sorted(p for p in (root / "src" / "zerodl").rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
+    return [root / "pyproject.toml", root / "README.md", *package]
+
+
+def wheel_name(root: Path) -> str:
+    import tomllib
+
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return f"{project['name']}-{project['version']}-py3-none-any.whl"
+
+
+def package_wheel(root: Path) -> tuple[str, bytes]:
+    """``(file name, bytes)`` of zerodl's wheel, built with ``pip wheel --no-deps`` from a copy of the
+    sources (the checkout is left as it is); kept in the render cache, keyed by the sources' content."""
+    import subprocess
+
+    import setuptools
+
+    name = wheel_name(root)
+    h = hashlib.sha256(f"{WHEEL_EPOCH}\0{setuptools.__version__}\0".encode())
+    for path in package_sources(root):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    folder = cache_dir(root)
+    entry = folder / "wheels" / h.hexdigest() / name if folder else None
+    if entry is not None and entry.is_file():
+        return name, entry.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="zerodl-wheel-") as tmp:
+        source, dist = Path(tmp) / "source", Path(tmp) / "dist"
+        for path in package_sources(root):
+            copy = source / path.relative_to(root)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(path.read_bytes())
+            copy.chmod(0o644)  # the zip entries' modes, whatever the umask
+        env = dict(os.environ, SOURCE_DATE_EPOCH=WHEEL_EPOCH, PIP_DISABLE_PIP_VERSION_CHECK="1")
+        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                                "--no-cache-dir", "-q", "-w", str(dist), str(source)],
+                               env=env, capture_output=True, text=True)
+        wheel = dist / name
+        if built.returncode != 0 or not wheel.is_file():
+            raise RenderError(f"could not build the package's wheel {name} (pip wheel):\n"
+                              f"{built.stdout[-3000:]}{built.stderr[-3000:]}")
+        data = wheel.read_bytes()
+    if entry is not None:
+        try:
+            atomic_write(entry, data)
+        except OSError as exc:
+            warn(f"could not keep the wheel in the cache {entry} ({exc.strerror or exc}); it is built again next time")
+    return name, data
+
+
+SITE_URL_PLACEHOLDER = "<このサイトの URL>"  # in docs/index.md's install line; the build writes the real one
+
+
+def add_package(root: Path, rendered: dict[str, Rendered]) -> None:
+    """The wheel joins the home page's generated files: it is served at ``<site_url><wheel name>``.
+    The home page's install line gets the site's URL (the notebooks' line), when the build has one."""
+    from literate.notebooks import wheel_url
+
+    name, data = package_wheel(root)
+    home = rendered.get("index.md") or Rendered(
+        typeset.markdown(pagelib.read_text(root / "docs" / "index.md", "docs/index.md"), "docs/index.md"), {})
+    url = wheel_url(root)
+    markdown = home.markdown.replace(SITE_URL_PLACEHOLDER + name, url) if url else home.markdown
+    rendered["index.md"] = Rendered(markdown, {**home.files, name: data})
 
 
 def write_tree(root: Path, out: Path, rendered: dict[str, Rendered]) -> None:
