@@ -117,7 +117,7 @@ def test_a_block_in_a_box_is_a_code_cell_of_the_notebook():
                "<!--pytest-codeblocks:cont-->\n```python\nprint(f())\n```\n\n終わり。\n")
     page = _chapter(chapter)
     notebook = json.loads(chapter_notebook(page, [[], [{"kind": "text", "data": "2\n"}]]))
-    cells = [(c["cell_type"], "".join(c["source"])) for c in notebook["cells"]][1:]  # after the note cell
+    cells = [(c["cell_type"], "".join(c["source"])) for c in notebook["cells"]][2:]  # after the note and set-up cells
     assert cells == [("markdown", "# 章\n\n**描くコード**\n箱の説明です。"), ("code", "def f():\n    return 2"),
                      ("code", "print(f())"), ("markdown", "終わり。")]
     assert "".join(notebook["cells"][-2]["outputs"][0]["text"]) == "2\n"
