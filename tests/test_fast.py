@@ -407,3 +407,10 @@ def test_fast_adam_refuses_numbers_and_float16_before_changing_anything():
     with pytest.raises(TypeError, match="float16"):
         optimizer.update(half, {"W": np.full(3, 1e-4, dtype=np.float16)})
     assert np.array_equal(half["W"], np.ones(3)) and not optimizer.m and not optimizer.t
+
+
+def test_fast_adam_refuses_one_array_under_two_keys():
+    W = np.ones(4)
+    with pytest.raises(ValueError, match=r"params\['a'\] and params\['b'\] are the same array"):
+        FastAdam().update({"a": W, "b": W}, {"a": np.ones(4), "b": np.ones(4)})
+    np.testing.assert_array_equal(W, np.ones(4))

@@ -826,3 +826,27 @@ def test_adamw_refuses_an_assigned_lr_that_flips_the_weights():
     with pytest.raises(ValueError, match=r"lr \* weight_decay must be below 1.*lr=200"):
         opt.update({"W": W}, {"W": np.zeros(2)})
     np.testing.assert_array_equal(W, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("alias", ["same", "view", "row"])
+def test_one_array_under_two_keys_is_refused(cls, alias):
+    """Two keys holding one array (or views of its numbers) would be updated twice per step."""
+    W = np.ones((2, 3))
+    other = {"same": W, "view": W.reshape(3, 2), "row": W[1]}[alias]
+    params = {"W1": W, "W2": other}
+    grads = {"W1": np.ones((2, 3)), "W2": np.ones(other.shape)}
+    with pytest.raises(ValueError, match=r"params\['W1'\] and params\['W2'\] are the same array"):
+        cls().update(params, grads)
+    np.testing.assert_array_equal(W, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_disjoint_views_of_one_buffer_are_accepted(cls):
+    """FastMultiLayerNet's params are views into one flat array: distinct numbers, each updated once."""
+    flat = np.ones(10)
+    params = {"W": flat[:6].reshape(2, 3), "b": flat[6:]}
+    cls(lr=0.1).update(params, {"W": np.ones((2, 3)), "b": np.ones(4)})
+    ref = {"W": np.ones((2, 3)), "b": np.ones(4)}
+    cls(lr=0.1).update(ref, {"W": np.ones((2, 3)), "b": np.ones(4)})
+    np.testing.assert_array_equal(flat, np.concatenate([ref["W"].ravel(), ref["b"]]))

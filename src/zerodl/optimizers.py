@@ -1,7 +1,7 @@
 # Generated from docs/02-sgd-minibatch.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md, docs/12-beyond.md, docs/appendix-robustness.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW", "check_weight_decay", "check_hyperparameter", "check_hyperparameters", "check_update_args", "state_for"]
+__all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW", "check_weight_decay", "check_hyperparameter", "check_hyperparameters", "check_updatable", "check_distinct", "check_update_args", "state_for"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
@@ -269,6 +269,49 @@ def _all_finite(value):
         return bool(np.isfinite(np.sum(value))) or bool(np.isfinite(value).all())
 
 
+def check_updatable(name, key, value):
+    """Raise unless ``value`` (``name[key]``) can be updated as the optimizers do: a writable
+    floating-point NumPy array (changed in place) or a real number (replaced in the dict).
+    Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    if isinstance(value, np.ndarray):
+        if not np.issubdtype(value.dtype, np.floating):
+            raise TypeError(
+                f"{name}[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
+                f"got an array of dtype {value.dtype}. "
+                f"Convert it first, e.g. {name}[{key!r}] = {name}[{key!r}].astype(np.float64)"
+            )
+        if not value.flags.writeable:
+            raise ValueError(f"{name}[{key!r}] is a read-only array and cannot be updated in place; pass a copy")
+    elif not _is_real_number(value):
+        raise TypeError(
+            f"{name}[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
+            f"got {type(value).__name__}"
+        )
+
+
+def check_distinct(arrays, name):
+    """Raise ValueError if two keys of the dict ``arrays`` hold the same NumPy array (or views
+    of the same numbers): updating both in place would change those numbers twice.
+    Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    by_owner = {}  # arrays that share memory have the same owner (the array at the end of .base)
+    for key, array in arrays.items():
+        if isinstance(array, np.ndarray):
+            owner = array
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            by_owner.setdefault(id(owner), []).append(key)
+    for keys in by_owner.values():
+        for i, first in enumerate(keys):
+            for second in keys[i + 1 :]:
+                if np.shares_memory(arrays[first], arrays[second]):
+                    raise ValueError(
+                        f"{name}[{first!r}] and {name}[{second!r}] are the same array (or share its numbers): "
+                        "each update would change them twice; give every key an array of its own"
+                    )
+
+
 def check_update_args(params, grads, optimizer=None, *, states=(), squares=False):
     """Check everything an optimizer's ``update(params, grads)`` needs, before anything changes.
 
@@ -301,20 +344,7 @@ def check_update_args(params, grads, optimizer=None, *, states=(), squares=False
         )
     for key, param in params.items():
         grad = grads[key]
-        if isinstance(param, np.ndarray):
-            if not np.issubdtype(param.dtype, np.floating):
-                raise TypeError(
-                    f"params[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
-                    f"got an array of dtype {param.dtype}. "
-                    f"Convert it first, e.g. params[{key!r}] = params[{key!r}].astype(np.float64)"
-                )
-            if not param.flags.writeable:
-                raise ValueError(f"params[{key!r}] is a read-only array and cannot be updated in place; pass a copy")
-        elif not _is_real_number(param):
-            raise TypeError(
-                f"params[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
-                f"got {type(param).__name__}"
-            )
+        check_updatable("params", key, param)
         if not (_is_real_array(grad) or _is_real_number(grad)):
             raise TypeError(
                 f"grads[{key!r}] must be a NumPy array of real numbers (or a number) shaped like params[{key!r}]; "
@@ -335,6 +365,7 @@ def check_update_args(params, grads, optimizer=None, *, states=(), squares=False
                     f"params[{key!r}] has shape {np.shape(param)}, but this optimizer's state for it has shape "
                     f"{np.shape(state[key])}: the parameter was replaced; create a new optimizer for the new network"
                 )
+    check_distinct(params, "params")
     if optimizer is not None and not getattr(optimizer, "warned_not_finite", False):
         bad = [key for key, grad in grads.items() if not _all_finite(grad)]
         if bad:
