@@ -51,6 +51,7 @@ NOT_TOP_LEVEL = {
     "check_hyperparameters",  # optimizers: idem (hyperparameters assigned later)
     "check_updatable",  # optimizers: idem (one value updated in place or replaced)
     "check_distinct",  # optimizers: idem (one array under two keys)
+    "check_train_flg",  # layers: the train_flg check of BatchNormalization and Dropout
     "check_weight_decay",  # optimizers: AdamW's check of lr * weight_decay
     "state_for",  # optimizers: idem (per-key state)
     "read_idx",  # datasets.mnist: internals of the loader
