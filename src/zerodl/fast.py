@@ -210,8 +210,8 @@ class FastAdam(Adam):
         super().__init__(lr, beta1, beta2, eps)
         if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
             raise ValueError(
-                f"threads must be a whole number from 1 to {MAX_THREADS} (e.g. the number of cores, "
-                f"{os.cpu_count()} here); got {threads!r}"
+                f"threads must be a whole number from 1 to {MAX_THREADS} (e.g. the number of cores: "
+                f"more threads only add overhead); got {threads!r}"
             )
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}")
