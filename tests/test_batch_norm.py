@@ -132,9 +132,14 @@ def test_given_running_statistics_are_used(rng):
 
 
 def test_a_batch_of_one_in_training_mode_gives_beta_and_a_zero_gradient(rng):
-    # documented result: the book's own gradient check (ch06) runs on one sample
+    # documented result: the book's own gradient check (ch06) runs on one sample; it is not silent
     layer = make_layer(rng, 5)
-    out = layer.forward(rng.normal(size=(1, 5)), train_flg=True)
+    layer.forward(rng.normal(size=(4, 5)), train_flg=True)
+    mean, var = layer.running_mean.copy(), layer.running_var.copy()
+    with pytest.warns(RuntimeWarning, match=r"training batch of 1 sample .* running statistics are not updated"):
+        out = layer.forward(rng.normal(size=(1, 5)), train_flg=True)
+    np.testing.assert_array_equal(layer.running_mean, mean)  # not pulled toward the one sample
+    np.testing.assert_array_equal(layer.running_var, var)  # nor toward variance 0
     np.testing.assert_array_equal(out, layer.beta[None])
     dx = layer.backward(rng.normal(size=(1, 5)))
     np.testing.assert_array_equal(dx, np.zeros((1, 5)))
@@ -282,3 +287,58 @@ def test_bad_network_arguments():
         MultiLayerNetExtend(4, [0], 2)
     with pytest.raises(ValueError, match="weight_init_std"):
         MultiLayerNetExtend(4, [3], 2, weight_init_std="lecun")
+
+
+def test_a_first_batch_of_one_leaves_no_running_statistics(rng):
+    """Inference after training on one sample only is refused, as before any training."""
+    layer = make_layer(rng, 3)
+    with pytest.warns(RuntimeWarning, match="batch of 1"):
+        layer.forward(rng.normal(size=(1, 3)), train_flg=True)
+    assert layer.running_mean is None
+    with pytest.raises(RuntimeError, match="needs running statistics"):
+        layer.forward(rng.normal(size=(2, 3)), train_flg=False)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_in_a_training_batch_is_refused_before_the_running_statistics_change(rng, bad):
+    layer = make_layer(rng, 3)
+    layer.forward(rng.normal(size=(4, 3)), train_flg=True)
+    mean, var = layer.running_mean.copy(), layer.running_var.copy()
+    x = rng.normal(size=(4, 3))
+    x[2, 1] = bad
+    with pytest.raises(ValueError, match="x contains nan or inf"):
+        layer.forward(x, train_flg=True)
+    np.testing.assert_array_equal(layer.running_mean, mean)
+    np.testing.assert_array_equal(layer.running_var, var)
+    out = layer.forward(rng.normal(size=(4, 3)), train_flg=False)  # the layer still works
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 1, 1)])
+@pytest.mark.parametrize("train_flg", [True, False])
+def test_an_empty_batch_is_a_clear_error(rng, shape, train_flg):
+    layer = make_layer(rng, 3, running_mean=np.zeros(3), running_var=np.ones(3))
+    with pytest.raises(ValueError, match=r"forward: x is an empty batch \(shape \(0,"):
+        layer.forward(np.zeros(shape), train_flg=train_flg)
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 1, 0, None])
+def test_batch_norm_refuses_a_train_flg_that_is_not_a_bool(rng, flag):
+    with pytest.raises(TypeError, match="BatchNormalization.forward: train_flg must be True or False"):
+        make_layer(rng, 3).forward(rng.normal(size=(4, 3)), train_flg=flag)
+
+
+def test_batch_norm_takes_numpy_bools(rng):
+    layer = make_layer(rng, 3)
+    x = rng.normal(size=(4, 3))
+    np.testing.assert_array_equal(layer.forward(x, train_flg=np.bool_(True)), layer.forward(x, train_flg=True))
+
+
+def test_eps_can_be_set_on_a_layer(rng):
+    """eps is the book's 1e-6 by default and can be changed per layer (a class attribute, overridden)."""
+    x = np.array([[0.0], [1e-3]])  # variance 2.5e-7, of the order of eps
+    small, large = BatchNormalization(np.ones(1), np.zeros(1)), BatchNormalization(np.ones(1), np.zeros(1))
+    large.eps = 1.0
+    assert small.eps == EPS and BatchNormalization.eps == EPS
+    np.testing.assert_allclose(large.forward(x)[:, 0], [-0.5e-3, 0.5e-3] / np.sqrt(2.5e-7 + 1.0))
+    np.testing.assert_allclose(small.forward(x)[:, 0], [-0.5e-3, 0.5e-3] / np.sqrt(2.5e-7 + EPS))

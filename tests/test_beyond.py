@@ -276,6 +276,44 @@ def test_clip_grads_rejects_nonfinite_and_non_dicts():
         clip_grads([np.ones(3)], 1.0)
 
 
+def read_only(array):
+    array.flags.writeable = False
+    return array
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.array([1, 2, 3]), TypeError, r"grads\['b1'\] must be a floating-point"),  # int: cannot be scaled in place
+        (read_only(np.ones(3)), ValueError, r"grads\['b1'\] is a read-only array"),
+        ([1.0, 2.0, 3.0], TypeError, r"grads\['b1'\] must be .* got list"),
+    ],
+)
+def test_clip_grads_refuses_what_it_cannot_scale_before_scaling_anything(bad, error, message):
+    """All or nothing: W1 (first, large) must not be scaled when b1 cannot be."""
+    grads = make_grads()
+    grads["W1"] *= 100  # the clipping applies
+    grads["b1"] = bad
+    before = grads["W1"].copy()
+    with pytest.raises(error, match=message):
+        clip_grads(grads, 1.0)
+    np.testing.assert_array_equal(grads["W1"], before)
+
+
+def test_clip_grads_refuses_one_array_under_two_keys():
+    g = np.full(3, 10.0)
+    with pytest.raises(ValueError, match=r"grads\['a'\] and grads\['b'\] are the same array"):
+        clip_grads({"a": g, "b": g}, 1.0)  # would be scaled twice
+    np.testing.assert_array_equal(g, np.full(3, 10.0))
+
+
+def test_clip_grads_scales_numbers_too():
+    """A number in grads is replaced by the scaled number (as the optimizers replace number parameters)."""
+    grads = {"x": 3.0, "y": np.array([4.0])}
+    assert clip_grads(grads, 1.0) == pytest.approx(5.0)
+    assert grads["x"] == pytest.approx(3.0 / (5.0 + 1e-6)) and grads["y"][0] == pytest.approx(4.0 / (5.0 + 1e-6))
+
+
 # --- the NumPy transcriptions of PyTorch's rules, against the equations --------------------------------
 
 

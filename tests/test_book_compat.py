@@ -48,6 +48,11 @@ from zerodl import (
 NOT_TOP_LEVEL = {
     "check_update_args",  # optimizers: argument checks for writing an optimizer
     "check_hyperparameter",  # optimizers: idem
+    "check_hyperparameters",  # optimizers: idem (hyperparameters assigned later)
+    "check_updatable",  # optimizers: idem (one value updated in place or replaced)
+    "check_distinct",  # optimizers: idem (one array under two keys)
+    "check_train_flg",  # layers: the train_flg check of BatchNormalization and Dropout
+    "check_weight_decay",  # optimizers: AdamW's check of lr * weight_decay
     "state_for",  # optimizers: idem (per-key state)
     "read_idx",  # datasets.mnist: internals of the loader
     "cache_dir",  # datasets.mnist: idem

@@ -407,3 +407,39 @@ def test_fast_adam_refuses_numbers_and_float16_before_changing_anything():
     with pytest.raises(TypeError, match="float16"):
         optimizer.update(half, {"W": np.full(3, 1e-4, dtype=np.float16)})
     assert np.array_equal(half["W"], np.ones(3)) and not optimizer.m and not optimizer.t
+
+
+def test_fast_adam_refuses_one_array_under_two_keys():
+    W = np.ones(4)
+    with pytest.raises(ValueError, match=r"params\['a'\] and params\['b'\] are the same array"):
+        FastAdam().update({"a": W, "b": W}, {"a": np.ones(4), "b": np.ones(4)})
+    np.testing.assert_array_equal(W, np.ones(4))
+
+
+@pytest.mark.parametrize("kernel", ["numpy", "auto"])
+@pytest.mark.parametrize("param_dtype, grad_dtype", [(np.float32, np.float64), (np.float32, np.int64), (np.float64, np.float32)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fast_adam_is_adam_bit_for_bit_with_a_gradient_of_another_dtype(kernel, param_dtype, grad_dtype, threads):
+    """The docstring's promise for mixed dtypes too (float32 W, float64 gradients differed by 2.4e-7)."""
+    rng = np.random.default_rng(8)
+    p1 = {"W": rng.normal(size=(300, 200)).astype(param_dtype), "b": rng.normal(size=20).astype(param_dtype)}
+    p2 = {k: v.copy() for k, v in p1.items()}
+    adam, fast_adam = Adam(lr=0.01), FastAdam(lr=0.01, threads=threads, kernel=kernel)
+    for _ in range(20):
+        grads = {k: (3 * rng.normal(size=v.shape)).astype(grad_dtype) for k, v in p1.items()}
+        adam.update(p1, grads)
+        fast_adam.update(p2, grads)
+    for k in p1:
+        assert p2[k].dtype == param_dtype
+        np.testing.assert_array_equal(p2[k], p1[k])
+        np.testing.assert_array_equal(fast_adam.m[k], adam.m[k])
+        np.testing.assert_array_equal(fast_adam.v[k], adam.v[k])
+
+
+def test_fast_adam_threads_are_bounded():
+    from zerodl.fast import MAX_THREADS
+
+    assert MAX_THREADS >= (os.cpu_count() or 1)
+    FastAdam(threads=MAX_THREADS)
+    with pytest.raises(ValueError, match=rf"threads must be a whole number from 1 to {MAX_THREADS}.*got 100000"):
+        FastAdam(threads=10**5)

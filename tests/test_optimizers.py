@@ -765,3 +765,88 @@ def test_tuned_heavy_ball_contracts_at_the_square_root_rate(kappa):
     assert math.isclose((distance_after(gd(), 400) / distance_after(gd(), 200)) ** (1 / 200), r_gd, rel_tol=1e-9)
     measured = (distance_after(hb(), 400) / distance_after(hb(), 200)) ** (1 / 200)
     assert r_hb < measured < r_hb * 2 ** (1 / 200) * (1 + 1e-9)  # k r^k: a double root
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("lr", [float("nan"), -1.0, 1e308, "0.1"])
+def test_a_bad_learning_rate_assigned_later_is_refused_at_the_next_update(cls, lr):
+    """The book's code and the schedules assign opt.lr: the next update checks it as the constructor does."""
+    opt = cls(lr=0.01)
+    params = {"W": np.ones(3)}
+    opt.update(params, {"W": np.full(3, 0.5)})
+    before = params["W"].copy()
+    opt.lr = lr
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}\.lr must be .*assigned after"):
+        opt.update(params, {"W": np.full(3, 2.0)})
+    np.testing.assert_array_equal(params["W"], before)  # refused before anything changed
+
+
+@pytest.mark.parametrize(
+    "cls, name, value",
+    [(Momentum, "momentum", 1.0), (RMSprop, "decay_rate", -0.1), (Adam, "beta2", 1.0), (AdaGrad, "eps", 0.0)],
+)
+def test_other_hyperparameters_assigned_later_are_refused_too(cls, name, value):
+    opt = cls()
+    setattr(opt, name, value)
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}\.{name} must be"):
+        opt.update({"W": np.ones(2)}, {"W": np.ones(2)})
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_a_learning_rate_annealed_to_zero_is_accepted(cls):
+    """A schedule may end at lr = 0 (CosineAnnealing's default lr_min): updates go on, without new gradient steps."""
+    from zerodl.schedules import CosineAnnealing
+
+    opt = cls(lr=0.1)
+    schedule = CosineAnnealing(opt, total_steps=2)
+    params = {"W": np.ones(2)}
+    for _ in range(2):
+        opt.update(params, {"W": np.ones(2)})
+        schedule.step()
+    assert opt.lr == 0
+    before = params["W"].copy()
+    opt.update(params, {"W": np.full(2, 1e3)})  # a gradient that would move W if lr were used
+    if cls is SGD:
+        np.testing.assert_array_equal(params["W"], before)
+    assert np.isfinite(params["W"]).all()
+
+
+def test_a_huge_learning_rate_is_refused_when_created():
+    with pytest.raises(ValueError, match=r"^lr must be a positive number up to 1e6"):
+        SGD(lr=1e308)
+    SGD(lr=1e6)  # the largest accepted
+
+
+def test_adamw_refuses_an_assigned_lr_that_flips_the_weights():
+    """lr * weight_decay >= 1 multiplies W by 1 - lr * weight_decay <= 0: refused at construction and at update."""
+    from zerodl.optimizers import AdamW
+
+    opt, W = AdamW(lr=0.001, weight_decay=0.01), np.ones(2)
+    opt.lr = 200  # 1 - 200 * 0.01 = -1 would flip the sign of W
+    with pytest.raises(ValueError, match=r"lr \* weight_decay must be below 1.*lr=200"):
+        opt.update({"W": W}, {"W": np.zeros(2)})
+    np.testing.assert_array_equal(W, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("alias", ["same", "view", "row"])
+def test_one_array_under_two_keys_is_refused(cls, alias):
+    """Two keys holding one array (or views of its numbers) would be updated twice per step."""
+    W = np.ones((2, 3))
+    other = {"same": W, "view": W.reshape(3, 2), "row": W[1]}[alias]
+    params = {"W1": W, "W2": other}
+    grads = {"W1": np.ones((2, 3)), "W2": np.ones(other.shape)}
+    with pytest.raises(ValueError, match=r"params\['W1'\] and params\['W2'\] are the same array"):
+        cls().update(params, grads)
+    np.testing.assert_array_equal(W, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_disjoint_views_of_one_buffer_are_accepted(cls):
+    """FastMultiLayerNet's params are views into one flat array: distinct numbers, each updated once."""
+    flat = np.ones(10)
+    params = {"W": flat[:6].reshape(2, 3), "b": flat[6:]}
+    cls(lr=0.1).update(params, {"W": np.ones((2, 3)), "b": np.ones(4)})
+    ref = {"W": np.ones((2, 3)), "b": np.ones(4)}
+    cls(lr=0.1).update(ref, {"W": np.ones((2, 3)), "b": np.ones(4)})
+    np.testing.assert_array_equal(flat, np.concatenate([ref["W"].ravel(), ref["b"]]))

@@ -312,6 +312,30 @@ def test_bad_input_is_explained_and_changes_nothing(playground_page):
     recorder.assert_clean()
 
 
+def test_adamw_settings_the_package_refuses_are_refused_with_a_message(playground_page):
+    """lr * weight_decay >= 1 (W multiplied by 1 - lr * λ <= 0): AdamW refuses it, so does the page."""
+    page, recorder = playground_page
+    root = playground(page)
+    root.locator("[data-pg=reset]").click()
+    before = root.get_attribute("data-paths")
+    with pytest.raises(ValueError, match="lr \\* weight_decay must be below 1"):
+        AdamW(lr=2.5, weight_decay=0.4)
+    for name, text in [("lr-AdamW", "2.5"), ("weight_decay", "0.4")]:  # 2.5 * 0.01 is fine, then λ = 0.4 is not
+        root.locator(f"[data-pg={name}]").fill(text)
+    field = root.locator("[data-pg=weight_decay]")
+    error = root.locator(f"#{field.get_attribute('aria-describedby')}")
+    assert "1 未満" in error.text_content() and error.is_visible()
+    assert field.evaluate("(e) => !e.validity.valid")
+    field.fill("0.3")  # 2.5 * 0.3 = 0.75 < 1: accepted
+    assert error.text_content() == ""
+    root.locator("[data-pg=lr-AdamW]").fill("4")  # 4 * 0.3 >= 1: refused on the learning rate's field
+    lr_field = root.locator("[data-pg=lr-AdamW]")
+    assert "1 未満" in root.locator(f"#{lr_field.get_attribute('aria-describedby')}").text_content()
+    root.locator("[data-pg=reset]").click()
+    assert root.get_attribute("data-paths") == before
+    recorder.assert_clean()
+
+
 # --- mouse, touch, keyboard, labels -----------------------------------------------------
 
 SCREEN_POINT = """([x, y]) => {

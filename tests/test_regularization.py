@@ -151,3 +151,21 @@ def test_dropout_rejects_ratios_outside_zero_to_one(bad):
 def test_dropout_backward_before_forward_is_a_clear_error():
     with pytest.raises(RuntimeError, match="forward"):
         Dropout(0.5).backward(np.ones(3))
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 1, None])
+def test_dropout_refuses_a_train_flg_that_is_not_a_bool(flag):
+    """As BatchNormalization does: the string "no" is truthy and would train."""
+    layer = Dropout(0.5)
+    with pytest.raises(TypeError, match="Dropout.forward: train_flg must be True or False"):
+        layer.forward(np.ones((2, 3)), train_flg=flag)
+    assert layer.mask is None  # nothing drawn, nothing kept
+
+
+def test_dropout_takes_numpy_bools():
+    x = np.ones((2, 3))
+    np.testing.assert_array_equal(Dropout(0.25).forward(x, train_flg=np.bool_(False)), x * 0.75)
+    np.random.seed(1)
+    a = Dropout(0.5).forward(x, train_flg=np.bool_(True))
+    np.random.seed(1)
+    np.testing.assert_array_equal(a, Dropout(0.5).forward(x, train_flg=True))

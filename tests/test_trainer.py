@@ -164,6 +164,24 @@ def test_bad_sizes_are_rejected(kwargs):
         Trainer(MultiLayerNet(8, [4], 3), x, t, x, t, **kwargs)
 
 
+@pytest.mark.parametrize("n", [-3, 0, 2.5, True, "40"])
+def test_a_bad_evaluate_sample_num_per_epoch_is_refused_by_name(n):
+    """-3 would silently evaluate x[:-3], 2.5 fail in a slice, 0 in the accuracy: refused when made."""
+    x, t = blobs(10)
+    with pytest.raises(ValueError, match=r"^Trainer: evaluate_sample_num_per_epoch must be a positive integer .* or None"):
+        Trainer(MultiLayerNet(8, [4], 3), x, t, x, t, evaluate_sample_num_per_epoch=n)
+
+
+@pytest.mark.parametrize("n, sizes", [(None, [60, 500, 500]), (np.int64(7), [7, 7, 500]), (10**6, [60, 500, 500])])
+def test_evaluate_sample_num_per_epoch_none_is_all_and_numpy_integers_work(n, sizes):
+    x, t = blobs(60)
+    x_test, t_test = blobs(500, seed=1)
+    network = Recorder()
+    Trainer(network, x, t, x_test, t_test, epochs=1, mini_batch_size=60,
+            evaluate_sample_num_per_epoch=n, verbose=False).train()
+    assert network.sizes == sizes
+
+
 # --- shuffle_dataset -----------------------------------------------------------
 
 

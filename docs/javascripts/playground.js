@@ -130,9 +130,15 @@
     beta2: { label: "β₂（Adam, AdamW）", min: 0, max: 0.9999, step: 0.0001 },
     weight_decay: { label: "λ（AdamW の重み減衰）", min: 0, max: 0.5, step: 0.001, zero: true },
   };
-  // Check like zerodl.optimizers.check_hyperparameter: a message, or "" when fine.
-  function problem(name, value) {
+  // Check like zerodl.optimizers.check_hyperparameter (and check_weight_decay, for AdamW's
+  // lr and λ: field is the control's name, st the current settings): a message, or "" when fine.
+  function problem(name, value, field, st) {
     if (!Number.isFinite(value)) return "数を入力してください";
+    if (st && (field === "lr-AdamW" || field === "weight_decay")) {
+      const lr = field === "lr-AdamW" ? value : st.lr.AdamW;
+      const wd = field === "weight_decay" ? value : st.hyper.weight_decay;
+      if (value >= 0 && lr * wd >= 1) return "AdamW の学習率 × λ は 1 未満にしてください（1 回ごとに W を 1 − ηλ 倍するので、0 や負の倍率になります）";
+    }
     if (name === "lr" || name === "kappa") return value > 0 ? "" : "正の数を入力してください";
     if (name === "weight_decay") return value >= 0 ? "" : "0 以上の数を入力してください";
     if (name === "steps") return Number.isInteger(value) && value >= 1 && value <= MAX_STEPS ? "" : `1 から ${MAX_STEPS} の整数を入力してください`;
@@ -260,7 +266,7 @@
       box.setAttribute("aria-describedby", err.id);
       const show = (v) => { box.value = String(v); range.value = String(toRange(v)); };
       const accept = (v, from) => {
-        const why = problem(opt.check || name, v);
+        const why = problem(opt.check || name, v, name, st);
         err.textContent = why;
         box.setCustomValidity(why);
         if (why) return;

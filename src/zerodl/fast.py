@@ -182,9 +182,11 @@ def adam_kernel():
     return _ADAM_KERNEL or None
 
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 KERNELS = ("auto", "numba", "numpy")
+MAX_THREADS = max(64, os.cpu_count() or 1)  # more threads than cores only add overhead
 
 
 class FastAdam(Adam):
@@ -197,16 +199,20 @@ class FastAdam(Adam):
     (``adam_loop``); ``kernel="numpy"`` in twelve NumPy operations on two
     work arrays per parameter; ``"auto"`` (the default) uses numba when it is
     installed. ``self.kernel`` says which one runs (a strided parameter, or a
-    gradient of another dtype, always takes the NumPy operations). With ``threads=n``
-    (n > 1) large parameters are cut into n parts updated at the same time by
-    n threads (both kernels release the GIL while they compute). Defined in
-    the appendix 高速化 (docs/appendix-speed.md).
+    gradient of another dtype, always takes the NumPy operations; for the latter
+    m and v are computed in the wider dtype, as chapter 6's lines do, with temporaries).
+    With ``threads=n`` (1 < n <= MAX_THREADS) large parameters are cut into n parts
+    updated at the same time by n threads (both kernels release the GIL while they
+    compute). Defined in the appendix 高速化 (docs/appendix-speed.md).
     """
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7, threads=1, kernel="auto"):
         super().__init__(lr, beta1, beta2, eps)
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be a whole number >= 1 (e.g. the number of cores); got {threads!r}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+            raise ValueError(
+                f"threads must be a whole number from 1 to {MAX_THREADS} (e.g. the number of cores: "
+                f"more threads only add overhead); got {threads!r}"
+            )
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}")
         self._loop = adam_kernel() if kernel != "numpy" else None
@@ -275,13 +281,17 @@ class FastAdam(Adam):
                    number(1 - self.beta1), number(1 - self.beta2), number(lr_t), number(self.eps))
 
     def _update_part(self, lr_t, grad, m, v, param, a, b):
-        np.subtract(grad, m, out=a)  # m += (1 - beta1) * (grad - m)
-        a *= 1 - self.beta1
-        m += a
-        np.multiply(grad, grad, out=a)  # v += (1 - beta2) * (grad * grad - v)
-        a -= v
-        a *= 1 - self.beta2
-        v += a
+        if grad.dtype != param.dtype:  # chapter 6's lines compute these in the wider dtype: so do we
+            m += (1 - self.beta1) * (grad - m)
+            v += (1 - self.beta2) * (grad * grad - v)
+        else:
+            np.subtract(grad, m, out=a)  # m += (1 - beta1) * (grad - m)
+            a *= 1 - self.beta1
+            m += a
+            np.multiply(grad, grad, out=a)  # v += (1 - beta2) * (grad * grad - v)
+            a -= v
+            a *= 1 - self.beta2
+            v += a
         np.multiply(m, lr_t, out=a)  # param -= lr_t * m / (np.sqrt(v) + eps)
         np.sqrt(v, out=b)
         b += self.eps

@@ -1,7 +1,7 @@
 # Generated from docs/03-backprop.md, docs/09-batch-norm.md, docs/10-regularization.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "BatchNormalization", "Dropout"]
+__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "BatchNormalization", "check_train_flg", "Dropout"]
 
 
 # --- from docs/03-backprop.md ---
@@ -156,6 +156,9 @@ class SoftmaxWithLoss:
 
 
 # --- from docs/09-batch-norm.md ---
+import warnings
+
+
 class BatchNormalization:
     """Batch normalization (Ioffe & Szegedy 2015) of every unit over the batch.
 
@@ -167,8 +170,9 @@ class BatchNormalization:
     (N, C*H*W) and back, as the book's layer does. ``backward(dout)`` stores
     ``dgamma``/``dbeta`` and returns dx. eps is the book's 10e-7.
     A batch of one in training mode normalises every unit to 0: the output is
-    ``beta`` and dx is 0 (the book's gradient check runs on one sample).
-    Defined in chapter 9 (docs/09-batch-norm.md).
+    ``beta`` and dx is 0 (the book's gradient check runs on one sample); it warns
+    and leaves the running statistics as they are. A batch with NaN or inf is
+    refused before anything changes. Defined in chapter 9 (docs/09-batch-norm.md).
     """
 
     eps = 10e-7  # the book's value (= 1e-6)
@@ -196,15 +200,12 @@ class BatchNormalization:
         self.backward_ready = False  # True only after a training forward
 
     def forward(self, x, train_flg=True):
-        if not isinstance(train_flg, (bool, np.bool_)):
-            raise TypeError(f"BatchNormalization.forward: train_flg must be True or False, got {train_flg!r}")
+        check_train_flg("BatchNormalization", train_flg)
         x2 = self._as_rows(x, "forward: x")
         if not train_flg:
             self.backward_ready = False  # an inference forward has nothing to differentiate
             return self._inference(x2).reshape(x.shape)
-        if self.running_mean is None:
-            self.running_mean = np.zeros(x2.shape[1])
-            self.running_var = np.zeros(x2.shape[1])
+        averaged = self._check_batch(x2)  # NaN refused; one sample not averaged into the statistics
         mean = x2.mean(axis=0)
         xc = x2 - mean
         var = np.mean(xc**2, axis=0)
@@ -213,9 +214,30 @@ class BatchNormalization:
         self.input_shape, self.batch_size = x.shape, x2.shape[0]
         self.xc, self.xn, self.std = xc, xn, std
         self.backward_ready = True
-        self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean
-        self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+        if averaged:
+            if self.running_mean is None:
+                self.running_mean = np.zeros(x2.shape[1])
+                self.running_var = np.zeros(x2.shape[1])
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean
+            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
         return (self.gamma * xn + self.beta).reshape(x.shape)
+
+    def _check_batch(self, x2):
+        """Refuse a training batch with nan or inf; warn for one sample (returns False)."""
+        if not np.isfinite(x2).all():
+            raise ValueError(
+                "BatchNormalization.forward: x contains nan or inf; the running statistics would keep "
+                "them for good. Find where they come from (a learning rate too large?) before training on"
+            )
+        if len(x2) == 1:
+            warnings.warn(
+                "BatchNormalization.forward: a training batch of 1 sample has variance 0, so the output is "
+                "beta and dx is 0; the running statistics are not updated from it. Train on batches of 2 or "
+                "more (PyTorch refuses one), or pass train_flg=False",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return len(x2) > 1
 
     def _inference(self, x2):
         if self.running_mean is None:
@@ -255,15 +277,22 @@ class BatchNormalization:
                 f"BatchNormalization.{what} must be a NumPy array of shape (N, D) or (N, C, H, W); "
                 f"got {type(x).__name__} of shape {np.shape(x)}"
             )
+        if x.shape[0] == 0:
+            raise ValueError(f"BatchNormalization.{what} is an empty batch (shape {x.shape}); give it at least 2 samples")
         x2 = x.reshape(x.shape[0], -1)
         if x2.shape[1] != np.shape(self.gamma)[0]:
             raise ValueError(
                 f"BatchNormalization.{what} has {x2.shape[1]} values per sample (shape {x.shape}), "
                 f"but gamma and beta have {np.shape(self.gamma)[0]}: make them one per unit"
             )
-        if x.shape[0] == 0:
-            raise ValueError("BatchNormalization." + what + " is an empty batch")
         return x2
+
+
+def check_train_flg(layer, train_flg):
+    """TypeError unless ``train_flg`` is True or False (a NumPy bool too): a string such as
+    'False' would count as true. Defined in chapter 9 (docs/09-batch-norm.md)."""
+    if not isinstance(train_flg, (bool, np.bool_)):
+        raise TypeError(f"{layer}.forward: train_flg must be True or False, got {train_flg!r}")
 
 
 # --- from docs/10-regularization.md ---
@@ -290,6 +319,7 @@ class Dropout:
         self.mask = None
 
     def forward(self, x, train_flg=True):
+        check_train_flg("Dropout", train_flg)  # chapter 9: a string such as "no" would be true
         if train_flg:
             self.mask = np.random.rand(*x.shape) > self.dropout_ratio
             return x * self.mask

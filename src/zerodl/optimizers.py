@@ -1,7 +1,7 @@
 # Generated from docs/02-sgd-minibatch.md, docs/04-momentum.md, docs/05-adagrad-rmsprop.md, docs/06-adam.md, docs/12-beyond.md, docs/appendix-robustness.md by tools/literate/tangle.py.
 # Do not edit: change the chapter(s) and run `make tangle`.
 
-__all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW", "check_hyperparameter", "check_update_args", "state_for"]
+__all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW", "check_weight_decay", "check_hyperparameter", "check_hyperparameters", "check_updatable", "check_distinct", "check_update_args", "state_for"]
 
 
 # --- from docs/02-sgd-minibatch.md ---
@@ -186,20 +186,32 @@ class AdamW(Adam):
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, weight_decay=0.01, eps=1e-7):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-        ok = isinstance(weight_decay, numbers.Real) and not isinstance(weight_decay, bool)
-        if not (ok and math.isfinite(weight_decay) and weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a number >= 0, e.g. 0.01; got {weight_decay!r}")
-        if lr * weight_decay >= 1:
-            raise ValueError(
-                f"lr * weight_decay must be below 1 (each step multiplies W by 1 - lr * weight_decay); "
-                f"got lr={lr!r}, weight_decay={weight_decay!r}"
-            )
+        check_weight_decay(lr, weight_decay)
         self.weight_decay = weight_decay
+
+    def update(self, params, grads):
+        check_hyperparameters(self)  # lr may have been assigned since (a schedule): check it first
+        check_weight_decay(self.lr, self.weight_decay)
+        super().update(params, grads)
 
     def update_one(self, key, param, grad):
         # Adam.update has checked every key before this runs: a wrong call changes nothing.
         param *= 1 - self.lr * self.weight_decay  # an array in place; a number is rebound and returned
         return super().update_one(key, param, grad)
+
+
+def check_weight_decay(lr, weight_decay):
+    """ValueError unless weight_decay >= 0 and lr * weight_decay < 1 (at 1 the decay
+    W <- W * (1 - lr * weight_decay) zeroes W, above it flips its sign).
+    Defined in chapter 12 (docs/12-beyond.md)."""
+    ok = isinstance(weight_decay, numbers.Real) and not isinstance(weight_decay, bool)
+    if not (ok and math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be a number >= 0, e.g. 0.01; got {weight_decay!r}")
+    if lr * weight_decay >= 1:
+        raise ValueError(
+            f"lr * weight_decay must be below 1 (each step multiplies W by 1 - lr * weight_decay); "
+            f"got lr={lr!r}, weight_decay={weight_decay!r}"
+        )
 
 
 # --- from docs/appendix-robustness.md ---
@@ -211,10 +223,34 @@ def check_hyperparameter(name, value, *, fraction=False):
     """
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
-        ok = 0 <= value < 1 if fraction else value > 0
+        ok = 0 <= value < 1 if fraction else 0 < value <= 1e6  # a larger lr is a typo: its steps overflow
     if not ok:
-        allowed = "a number in [0, 1), e.g. 0.9" if fraction else "a positive number, e.g. 0.01"
+        allowed = "a number in [0, 1), e.g. 0.9" if fraction else "a positive number up to 1e6, e.g. 0.01"
         raise ValueError(f"{name} must be {allowed}; got {value!r}")
+
+
+FRACTIONS = ("momentum", "decay_rate", "beta1", "beta2")
+
+
+def check_hyperparameters(optimizer):
+    """Check the hyperparameters ``optimizer`` has now (``lr``, ``eps``, ``momentum``, ``decay_rate``,
+    ``beta1``, ``beta2``, those it has) by the rules of ``check_hyperparameter``: they may have been
+    assigned since it was made (``opt.lr = ...``, a schedule). ``lr`` may also be 0, where a schedule
+    may end. Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    for name in ("lr", "eps", *FRACTIONS):
+        if not hasattr(optimizer, name):
+            continue
+        value = getattr(optimizer, name)
+        if name == "lr" and _is_real_number(value) and value == 0:
+            continue
+        try:
+            check_hyperparameter(name, value, fraction=name in FRACTIONS)
+        except ValueError as error:
+            raise ValueError(
+                f"{type(optimizer).__name__}.{error} (assigned after the optimizer was made); "
+                "set a valid value before the next update"
+            ) from None
 
 
 def _is_real_number(value):
@@ -233,6 +269,49 @@ def _all_finite(value):
         return bool(np.isfinite(np.sum(value))) or bool(np.isfinite(value).all())
 
 
+def check_updatable(name, key, value):
+    """Raise unless ``value`` (``name[key]``) can be updated as the optimizers do: a writable
+    floating-point NumPy array (changed in place) or a real number (replaced in the dict).
+    Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    if isinstance(value, np.ndarray):
+        if not np.issubdtype(value.dtype, np.floating):
+            raise TypeError(
+                f"{name}[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
+                f"got an array of dtype {value.dtype}. "
+                f"Convert it first, e.g. {name}[{key!r}] = {name}[{key!r}].astype(np.float64)"
+            )
+        if not value.flags.writeable:
+            raise ValueError(f"{name}[{key!r}] is a read-only array and cannot be updated in place; pass a copy")
+    elif not _is_real_number(value):
+        raise TypeError(
+            f"{name}[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
+            f"got {type(value).__name__}"
+        )
+
+
+def check_distinct(arrays, name):
+    """Raise ValueError if two keys of the dict ``arrays`` hold the same NumPy array (or views
+    of the same numbers): updating both in place would change those numbers twice.
+    Defined in the appendix on argument checking (docs/appendix-robustness.md).
+    """
+    by_owner = {}  # arrays that share memory have the same owner (the array at the end of .base)
+    for key, array in arrays.items():
+        if isinstance(array, np.ndarray):
+            owner = array
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            by_owner.setdefault(id(owner), []).append(key)
+    for keys in by_owner.values():
+        for i, first in enumerate(keys):
+            for second in keys[i + 1 :]:
+                if np.shares_memory(arrays[first], arrays[second]):
+                    raise ValueError(
+                        f"{name}[{first!r}] and {name}[{second!r}] are the same array (or share its numbers): "
+                        "each update would change them twice; give every key an array of its own"
+                    )
+
+
 def check_update_args(params, grads, optimizer=None, *, states=(), squares=False):
     """Check everything an optimizer's ``update(params, grads)`` needs, before anything changes.
 
@@ -241,11 +320,14 @@ def check_update_args(params, grads, optimizer=None, *, states=(), squares=False
     the same keys, each a real (integer or float) array or number of its parameter's shape.
     Integer and read-only arrays are refused; with ``squares=True`` (optimizers that square
     the gradient) float16 is refused too. ``states``: the optimizer's per-key state dicts,
-    whose existing entries must have the parameter's shape. With ``optimizer`` given, the first
+    whose existing entries must have the parameter's shape. With ``optimizer`` given, its
+    hyperparameters are checked again (``check_hyperparameters``) and the first
     non-finite gradient it sees is reported once with a RuntimeWarning.
     Raises TypeError or ValueError naming the key.
     Defined in the appendix on argument checking (docs/appendix-robustness.md).
     """
+    if optimizer is not None:
+        check_hyperparameters(optimizer)
     if not isinstance(params, MutableMapping) or not isinstance(grads, Mapping):
         raise TypeError(
             "update(params, grads) takes two dicts keyed by parameter name ('W1', 'b1', ...); "
@@ -262,20 +344,7 @@ def check_update_args(params, grads, optimizer=None, *, states=(), squares=False
         )
     for key, param in params.items():
         grad = grads[key]
-        if isinstance(param, np.ndarray):
-            if not np.issubdtype(param.dtype, np.floating):
-                raise TypeError(
-                    f"params[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
-                    f"got an array of dtype {param.dtype}. "
-                    f"Convert it first, e.g. params[{key!r}] = params[{key!r}].astype(np.float64)"
-                )
-            if not param.flags.writeable:
-                raise ValueError(f"params[{key!r}] is a read-only array and cannot be updated in place; pass a copy")
-        elif not _is_real_number(param):
-            raise TypeError(
-                f"params[{key!r}] must be a floating-point NumPy array (it is updated in place) or a number; "
-                f"got {type(param).__name__}"
-            )
+        check_updatable("params", key, param)
         if not (_is_real_array(grad) or _is_real_number(grad)):
             raise TypeError(
                 f"grads[{key!r}] must be a NumPy array of real numbers (or a number) shaped like params[{key!r}]; "
@@ -296,6 +365,7 @@ def check_update_args(params, grads, optimizer=None, *, states=(), squares=False
                     f"params[{key!r}] has shape {np.shape(param)}, but this optimizer's state for it has shape "
                     f"{np.shape(state[key])}: the parameter was replaced; create a new optimizer for the new network"
                 )
+    check_distinct(params, "params")
     if optimizer is not None and not getattr(optimizer, "warned_not_finite", False):
         bad = [key for key, grad in grads.items() if not _all_finite(grad)]
         if bad:

@@ -50,6 +50,10 @@ class Trainer:
             raise ValueError(f"Trainer: epochs must be a non-negative integer, got {epochs!r}")
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, numbers.Integral) or mini_batch_size < 1:
             raise ValueError(f"Trainer: mini_batch_size must be a positive integer, got {mini_batch_size!r}")
+        n = evaluate_sample_num_per_epoch  # None: all samples, as the book
+        if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
+            raise ValueError("Trainer: evaluate_sample_num_per_epoch must be a positive integer (the number of "
+                             f"samples evaluated each epoch) or None for all of them, got {n!r}")
         key = optimizer.lower() if isinstance(optimizer, str) else None
         if key not in OPTIMIZER_CLASSES:
             raise ValueError(f"Trainer: unknown optimizer {optimizer!r}; use one of "
