@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from literate import render
+from literate import notebooks, render
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.build]
 
@@ -106,6 +106,10 @@ def test_run_all_reproduces_the_notebook(reader_venv, site, name, tmp_path):
     source = site / "notebooks" / name
     stored = json.loads(source.read_text(encoding="utf-8"))
     target = tmp_path / Path(name).name
+    code = "".join("".join(c["source"]) for c in stored["cells"] if c["cell_type"] == "code")
+    for data in notebooks.data_files(code):  # as its first cell tells the reader: the site's file beside it
+        assert data in "".join(stored["cells"][0]["source"]), f"{name} reads {data} without saying where it is"
+        shutil.copy(site / "data" / data, tmp_path / data)
     done = subprocess.run([str(venv_python()), "-c", DRIVER, str(source), str(target), str(tmp_path), KERNEL],
                           env=reader_env(), capture_output=True, text=True)
     ran = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else None

@@ -106,9 +106,27 @@ def colab_button(notebook_uri: str, root: Path = PROJECT_ROOT) -> str:
     return f" [:simple-googlecolab: Colab で開く]({url}){{ .md-button .zerodl-colab }}" if url else ""
 
 
-def note(src: str, root: Path = PROJECT_ROOT) -> str:
+# Files of the site a page's code reads (the appendices' recorded measurements): the notebook's
+# first cell says where to get them, and `make notebooks` runs it with them beside it, as told.
+DATA_FILES = ("benchmark.json",)
+DATA_NOTE = (
+    "このノートブックは、サイトが公開している測定結果 {links} を読みます。"
+    "ダウンロードして、このノートブックと同じフォルダーに置いてから実行してください。"
+)
+
+
+def data_files(code: str) -> list[str]:
+    """The site's data files (under ``data/``) that ``code`` reads."""
+    return [name for name in DATA_FILES if name in code]
+
+
+def note(src: str, root: Path = PROJECT_ROOT, code: str = "") -> str:
     line = install_line(root)
     text = NOTE.format(src=src, how=HOW_WITH_URL.format(line=f"$ {line}") if line else HOW_WITHOUT_URL)
+    site_url = load_config(root).get("site_url")
+    base = f"{site_url.rstrip('/')}/data/" if site_url else "../data/"
+    if data_files(code):
+        text += "\n\n" + DATA_NOTE.format(links="、".join(f"[{n}]({base}{n})" for n in data_files(code)))
     url = colab_url(f"notebooks/{src.rsplit('.', 1)[0]}.ipynb", root)
     return text + (f"\n\n[Colab で開く]({url})" if url else "")
 
@@ -130,8 +148,13 @@ def _output(out: dict, figure_src: str | None = None):
 
     if out["kind"] == "text":
         return new_output("stream", name="stdout", text=out["data"])
-    if figure_src is not None:
-        img = f'<img alt="{html.escape(out["alt"], quote=True)}" src="{figure_src}" loading="lazy">'
+    if figure_src is not None:  # as the chapters show theirs: size known before it loads, a link to itself
+        from literate.render import figure_size
+
+        dims = "".join(f' {k}="{v}"' for k, v in zip(("width", "height"), figure_size(out["data"]) or ()))
+        img = (f'<a class="zerodl-zoom" href="{figure_src}"><img class="zerodl-figure" '
+               f'alt="{html.escape(out["alt"] or "図", quote=True)}" src="{figure_src}"{dims} '
+               'loading="lazy" decoding="async"></a>')
         return new_output("display_data", data={"text/html": img, "text/plain": out["alt"] or "図"})
     return new_output("display_data", data={"image/svg+xml": out["data"], "text/plain": out["alt"] or "図"})
 
@@ -141,7 +164,7 @@ def finish_notebook(notebook, src: str, outputs: list[list] | None = None) -> st
     outputs of the site's run (``outputs``: one list per code cell, in order), numbered as if run."""
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     setup = new_code_cell(setup_cell_source("matplotlib" in code and "matplotlib_fontja" not in code))
-    notebook.cells[:0] = [new_markdown_cell(note(src)), setup]
+    notebook.cells[:0] = [new_markdown_cell(note(src, code=code)), setup]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     own = iter(outputs or [])

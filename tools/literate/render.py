@@ -438,16 +438,22 @@ def attribute(text: str) -> str:
 _SVG_SIZE = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"', re.S)
 
 
+def figure_size(svg: str) -> tuple[int, int] | None:
+    """The figure's size in CSS px (matplotlib writes it in pt), or None if the SVG does not say."""
+    size = _SVG_SIZE.search(svg)
+    return (round(float(size.group(1)) * 4 / 3), round(float(size.group(2)) * 4 / 3)) if size else None
+
+
 def figure_markdown(src: str, svg: str, alt: str) -> str:
     """The figure as a Markdown image (each generator resolves its path as it resolves links) whose
     size is known before it loads, so nothing moves; its alt text survives any character.
 
     The image is a link to its own SVG file: a tap, or Enter on the focused link, opens the figure
     full size (the link's name is the image's alt text)."""
-    size = _SVG_SIZE.search(svg)
-    dims = f' width="{round(float(size.group(1)) * 4 / 3)}" height="{round(float(size.group(2)) * 4 / 3)}"' if size else ""
+    size = figure_size(svg)
+    dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
     image = f'![{attribute(alt)}]({src}){{ .zerodl-figure{dims} loading="lazy" decoding="async" }}'
-    return f'[{image}]({src}){{ .zerodl-figure-link }}'
+    return f'[{image}]({src}){{ .zerodl-zoom }}'
 
 
 def outputs_by_fence(result: dict) -> list[list[dict]]:
