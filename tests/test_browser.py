@@ -514,11 +514,29 @@ OVERFLOW = """() => {
 }"""
 
 
+# Issue 23: at most 6,000 elements a page, so style and layout stay quick on a phone. Over it,
+# the message names what the page is made of (code-block spans counted by token class).
+MAX_ELEMENTS = 6000
+ELEMENTS = """() => {
+  const tally = {};
+  for (const e of document.querySelectorAll('*')) {
+    const where = e.closest('pre') ? 'code ' : e.closest('math') ? 'math ' : '';
+    const key = where + e.tagName.toLowerCase() + (where === 'code ' && e.classList[0] ? '.' + e.classList[0] : '');
+    tally[key] = (tally[key] || 0) + 1;
+  }
+  return { count: document.querySelectorAll('*').length,
+           largest: Object.entries(tally).sort((a, b) => b[1] - a[1]).slice(0, 8) };
+}"""
+
+
 @pytest.mark.parametrize("src", PAGES)
-def test_page_fits_a_phone_screen(phone, server, src):
+def test_page_fits_a_phone_screen_in_few_elements(phone, server, src):
     page, recorder, response = open_page(phone, server.url(src))
     with screenshot_on_failure(page, artefact_name("phone", src)):
         assert response is not None and response.status == 200
+        elements = page.evaluate(ELEMENTS)
+        assert elements["count"] <= MAX_ELEMENTS, (
+            f"{src}: {elements['count']} elements (at most {MAX_ELEMENTS}); most of them: {elements['largest']}")
         page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
         result = page.evaluate(OVERFLOW)
         assert result["scrollWidth"] <= result["clientWidth"], (

@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
-from literate import notebooks, render, tangle
+from literate import highlight, notebooks, render, tangle
 from literate.pages import PageError
 
 _state: dict = {"serve": False, "rendered": {}}
@@ -33,6 +33,8 @@ def on_config(config):
         stamp = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True)
         if stamp.returncode == 0 and stamp.stdout.strip().isdigit():
             os.environ["SOURCE_DATE_EPOCH"] = stamp.stdout.strip()
+    highlight_config = config["mdx_configs"].setdefault("pymdownx.highlight", {})
+    highlight_config.setdefault("extend_pygments_lang", []).extend(highlight.lexer_options())
     return config
 
 
