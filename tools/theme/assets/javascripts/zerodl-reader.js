@@ -5,13 +5,16 @@
 // - each code block's button bar (a <nav> of material's) is named after its block, so a
 //   screen reader's list of landmarks tells them apart.
 (() => {
-  const SCROLLERS = ".md-typeset pre > code, .md-typeset__scrollwrap, .md-typeset .arithmatex, .md-search__scrollwrap";
+  const SCROLLERS = ".md-typeset pre > code, .md-typeset__scrollwrap, .md-typeset .katex-display, .md-search__scrollwrap";
   const focusable = new ResizeObserver((entries) => {
-    for (const { target } of entries) {
-      if (target.scrollWidth > target.clientWidth + 1 || target.scrollHeight > target.clientHeight + 1) target.setAttribute("tabindex", "0");
+    // every size read first, then every change: one layout for the lot, not one per element
+    const scrolls = entries.map(({ target }) =>
+      target.scrollWidth > target.clientWidth + 1 || target.scrollHeight > target.clientHeight + 1);
+    entries.forEach(({ target }, n) => {
+      if (scrolls[n]) target.setAttribute("tabindex", "0");
       else if (target.dataset.zerodlScroll) target.removeAttribute("tabindex");
       target.dataset.zerodlScroll = "1";
-    }
+    });
   });
   const label = () => {
     document.querySelectorAll(".md-code__nav:not([aria-label])").forEach((nav, n) => {
