@@ -15,7 +15,7 @@ endif
 # Playwright is driven against Debian's chromium; it must never fetch a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: serve test build render determinism notebooks tangle check-tangle bench clean help
+.PHONY: serve test build render determinism notebooks tangle check-tangle bench audit clean help
 
 help:
 	@echo "make serve         serve the site at http://127.0.0.1:8000 (installs into $(VENV))"
@@ -26,6 +26,7 @@ help:
 	@echo "make notebooks     run every notebook of the site top to bottom (Run all reproduces each page)"
 	@echo "make tangle        regenerate src/zerodl from the chapters in docs/"
 	@echo "make check-tangle  fail with a diff if src/zerodl differs from docs/"
+	@echo "make audit         Lighthouse (mobile, pinned 12.2.3 via npm) on every page of a fresh build (writes docs/data/audit.json)"
 	@echo "make bench         time the training step vs PyTorch, MNIST loading and the build (writes docs/data/benchmark.json;\n                   other machines are kept, BENCH_ARGS=--append keeps this CPU's earlier runs too)"
 
 $(PY):
@@ -91,6 +92,10 @@ bench: $(VENV)/.test-installed
 	$(PIP) install "threadpoolctl>=3.1"
 	$(TANGLE) --check
 	PYTHONPATH=tools $(PY) -m bench.run $(BENCH_ARGS)
+
+# Lighthouse on every page, served gzip-compressed; a benchmark, not a test (tools/bench/audit.py).
+audit: build
+	PYTHONPATH=tools $(PY) -m bench.audit --site site $(AUDIT_ARGS)
 
 clean:
 	rm -rf site build .cache .pytest_cache

@@ -134,3 +134,17 @@ def test_sitecheck_names_every_missing_page(tmp_path, capsys, monkeypatch):
     assert sitecheck.main([str(site)]) == 1
     assert sitecheck.main([str(tmp_path / "empty")]) == 1
     assert "03-backprop/index.html" in capsys.readouterr().err
+
+
+# Issue 25: the site's own addresses (repository, site, Colab) come from the one setting the
+# workflow fills (ZERODL_REPO_URL / ZERODL_SITE_URL); no page or README writes one by hand.
+OWN_ADDRESS = re.compile(r"https?://(?:github\.com/zerodl|zerodl\.github\.io|[\w.-]*zerodl[\w.-]*\.(?:io|com|org))\b", re.I)
+
+
+def test_no_page_writes_an_address_of_the_project_by_hand():
+    files = [*sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "docs").rglob("*.py")),
+             ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "mkdocs.yml"]
+    found = [f"{path.relative_to(ROOT)}:{n}: {m.group(0)}"
+             for path in files for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             for m in OWN_ADDRESS.finditer(line)]
+    assert not found, "addresses of the project written by hand (use the repository setting instead): " + "; ".join(found)

@@ -108,7 +108,7 @@ def colab_button(notebook_uri: str, root: Path = PROJECT_ROOT) -> str:
 
 # Files of the site a page's code reads (the appendices' recorded measurements): the notebook's
 # first cell says where to get them, and `make notebooks` runs it with them beside it, as told.
-DATA_FILES = ("benchmark.json",)
+DATA_FILES = ("benchmark.json", "audit.json")
 DATA_NOTE = (
     "このノートブックは、サイトが公開している測定結果 {links} を読みます。"
     "ダウンロードして、このノートブックと同じフォルダーに置いてから実行してください。"

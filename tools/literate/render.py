@@ -398,7 +398,7 @@ def _split_tables(lines: list[str]) -> list[tuple[bool, list[str]]]:
 
 
 # In a printed table, inline code and math stay as they are (Markdown escapes the text of a code
-# span, arithmatex that of math); everything else is text: HTML is escaped and Markdown's link,
+# span, the build-time typesetting that of math); everything else is text: HTML is escaped and Markdown's link,
 # image and attribute syntax backslash-escaped, so that a cell can neither run script nor load anything.
 _TABLE_CODE = re.compile(r"(?<![\\`])(`+)(?!`).+?(?<!`)\1(?!`)")
 _TABLE_MATH = re.compile(r"(?<![\\$])\$(?![\s$])(?:\\.|[^\\$])+?(?<![\s\\])\$(?![\d$])")
