@@ -121,3 +121,38 @@ def test_a_block_in_a_box_is_a_code_cell_of_the_notebook():
     assert cells == [("markdown", "# 章\n\n**描くコード**\n箱の説明です。"), ("code", "def f():\n    return 2"),
                      ("code", "print(f())"), ("markdown", "終わり。")]
     assert "".join(notebook["cells"][-2]["outputs"][0]["text"]) == "2\n"
+
+
+# --- run times (issue 25: long runs say so, from the build that make bench measured) ------------
+
+from conftest import ROOT  # noqa: E402
+from literate import notebooks  # noqa: E402
+
+
+def _bench(tmp_path, page_seconds):
+    (tmp_path / "docs" / "data").mkdir(parents=True)
+    (tmp_path / "docs" / "data" / "benchmark.json").write_text(json.dumps(
+        {"machine": {"cpu": "Some CPU", "cores": 2}, "build": {"page_seconds": page_seconds}}), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("seconds, said", [(3.2, "約 5 秒"), (41.0, "約 40 秒"), (88.0, "約 90 秒"), (150.0, "約 2.5 分")])
+def test_a_page_that_trains_on_mnist_says_how_long_it_took_in_the_benchmarked_build(tmp_path, seconds, said):
+    root = _bench(tmp_path, {"02-x.md": seconds})
+    sentence = notebooks.run_time("02-x.md", "x, t = load_mnist(normalize=True)\n", root)
+    assert said in sentence and "Some CPU、2 コア" in sentence
+    assert notebooks.run_time("02-x.md", "print(1)\n", root) == ""  # no MNIST, no sentence
+
+
+def test_a_page_the_benchmark_did_not_measure_is_refused_with_what_to_run(tmp_path):
+    root = _bench(tmp_path, {"other.md": 1.0})
+    with pytest.raises(NotebookPageError, match=r"docs/02-x\.md trains on MNIST.*make bench"):
+        notebooks.run_time("02-x.md", "load_mnist()\n", root)
+
+
+def test_every_page_that_trains_on_mnist_has_a_measured_run_time():
+    bench = json.loads((ROOT / notebooks.BENCHMARK).read_text(encoding="utf-8"))
+    measured = bench["build"]["page_seconds"]
+    for page in render.site_pages(ROOT):
+        if notebooks.trains_on_mnist("".join(code for chain in page.chains for _, code in chain)):
+            assert page.src in measured, f"docs/{page.src}: no run time in benchmark.json (run make bench)"

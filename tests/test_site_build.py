@@ -26,7 +26,23 @@ class _Collector(HTMLParser):
         self.images: list[dict] = []
         self.code_titles: list[str] = []
 
+        self.headers: list[str] = []  # the text of every table header cell
+        self._in_th = False
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self._in_th = False
+
+    def handle_data(self, data):
+        if self._in_th:
+            self.headers[-1] += data
+
     def handle_starttag(self, tag, attrs):
+        if tag == "th":
+            self._in_th = True
+            self.headers.append("")
+        if tag == "math" and self._in_th:
+            self.headers[-1] += "(math)"
         attrs = dict(attrs)
         for name in ("src", "srcset", "poster", "data"):
             if attrs.get(name):
@@ -166,3 +182,31 @@ def test_sitemap_is_dated_by_the_last_commit(site, root, tmp_path):
     ).stdout.strip()
     dates = set(re.findall(r"<lastmod>([^<]*)</lastmod>", (site / "sitemap.xml").read_text(encoding="utf-8")))
     assert dates == {commit_date}
+
+
+def test_pages_that_train_on_mnist_say_how_long_they_take_under_the_title(site):
+    """Issue 25: the run time that make bench measured, on the page and in its notebook's first cell."""
+    import nbformat
+
+    from literate import notebooks
+
+    for page in render.site_pages(ROOT):
+        code = "".join(c for chain in page.chains for _, c in chain)
+        if page.is_experiment or not notebooks.trains_on_mnist(code):
+            continue
+        sentence = notebooks.run_time(page.src, code, ROOT)
+        text = html.unescape(page_html(site, page.src).read_text(encoding="utf-8"))
+        assert re.search(r'<p class="zerodl-run-time">' + re.escape(sentence) + "</p>", text), page.src
+        assert text.index("zerodl-run-time") < text.index("<h2"), f"{page.src}: the run time is not under the title"
+        stem = page.src.rsplit(".", 1)[0]
+        first = nbformat.read(site / "notebooks" / f"{stem}.ipynb", as_version=4).cells[0].source
+        assert sentence in first, f"notebooks/{stem}.ipynb does not say how long it takes"
+
+
+def test_every_table_header_cell_names_its_column(site):
+    """A screen reader reads a cell with its column's header: none is empty (axe's empty-table-header)."""
+    empty = []
+    for src in nav_pages(ROOT, (".md",)):
+        headers = parse(page_html(site, src)).headers
+        empty += [f"{src}: column {n}" for n, text in enumerate(headers, 1) if not text.strip()]
+    assert not empty, "table header cells without a name: " + "; ".join(empty)

@@ -128,10 +128,15 @@ def build_times() -> dict:
         command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(Path(tmp) / "site")]
         print("  cold build ...", file=sys.stderr, flush=True)
         cold = timed(command, copy, env)
+        pages = {}  # each page's run in that build, as its cache entry recorded it (pages ran two at a time)
+        for entry in sorted((Path(tmp) / "exec-cache" / "pages").glob("*.json")):
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            pages[data["page"]] = round(data["result"]["seconds"], 1)
         print("  mkdocs serve: a prose edit and a code edit, until the page shows them ...", file=sys.stderr, flush=True)
         serve = serve_edit_times(copy, env)
     return {
         "cold_build_s": cold,
+        "page_seconds": pages,
         "prose_edit_rebuild_s": serve["prose"],
         "code_edit_rebuild_s": serve["code"],
         "prose_edit_rebuild_how": "mkdocs serve, from the save until the served page shows the edit",

@@ -19,6 +19,7 @@ where ``import zerodl`` fails (Colab), then sets up the Japanese font when the n
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 import re
 
@@ -120,11 +121,40 @@ def data_files(code: str) -> list[str]:
     return [name for name in DATA_FILES if name in code]
 
 
+BENCHMARK = Path("docs") / "data" / "benchmark.json"
+
+
+def trains_on_mnist(code: str) -> bool:
+    return "load_mnist(" in code
+
+
+def run_time(src: str, code: str, root: Path = PROJECT_ROOT) -> str:
+    """For a page that trains on MNIST, how long its code takes, as a sentence: the time the page took
+    in the cold build that `make bench` measured (``build.page_seconds`` of docs/data/benchmark.json),
+    with that machine's CPU. "" for other pages; a page the benchmark did not measure is an error."""
+    if not trains_on_mnist(code):
+        return ""
+    try:
+        bench = json.loads((root / BENCHMARK).read_text(encoding="utf-8"))
+        seconds = float(bench["build"]["page_seconds"][src])
+        machine = bench["machine"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise NotebookPageError(
+            f"docs/{src} trains on MNIST, but {BENCHMARK.as_posix()} has no run time for it "
+            "(build.page_seconds): run `make bench` (it measures every page in a cold build) and commit the file"
+        ) from None
+    when = f"約 {max(5, round(seconds / 5) * 5)} 秒" if seconds < 90 else f"約 {round(seconds / 30) / 2:g} 分"
+    return (f"このページのコードを全部実行すると{when}かかります（{machine['cpu']}、{machine['cores']} コアの"
+            "マシンで、サイトのビルドのときに測った時間）。")
+
+
 def note(src: str, root: Path = PROJECT_ROOT, code: str = "") -> str:
     line = install_line(root)
     text = NOTE.format(src=src, how=HOW_WITH_URL.format(line=f"$ {line}") if line else HOW_WITHOUT_URL)
     site_url = load_config(root).get("site_url")
     base = f"{site_url.rstrip('/')}/data/" if site_url else "../data/"
+    if run_time(src, code, root):
+        text += "\n\n" + run_time(src, code, root)
     if data_files(code):
         text += "\n\n" + DATA_NOTE.format(links="、".join(f"[{n}]({base}{n})" for n in data_files(code)))
     url = colab_url(f"notebooks/{src.rsplit('.', 1)[0]}.ipynb", root)

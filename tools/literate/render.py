@@ -494,9 +494,10 @@ def render_markdown(page: Page, result: dict) -> Rendered:
     files[uri] = notebooks.chapter_notebook(page, per_fence).encode()
     button = (f"[:material-download: ノートブック (.ipynb)]({posixpath.relpath(uri, here)})"
               f'{{ .md-button .zerodl-notebook download="{posixpath.basename(uri)}" }}' + notebooks.colab_button(uri))
+    took = notebooks.run_time(page.src, "".join(f.code for f in page.fences))
     for i, line in enumerate(lines):
         if line.startswith("# "):
-            lines[i + 1:i + 1] = ["", button]
+            lines[i + 1:i + 1] = ["", button] + (["", took, "{: .zerodl-run-time }"] if took else [])
             break
     typeset.markdown(page.text, f"docs/{page.src}")  # a bad formula is named by its line in the source
     return Rendered(typeset.markdown("\n".join(lines), f"docs/{page.src} with its outputs"), files)
@@ -544,6 +545,8 @@ def render(page: Page, result: dict) -> Rendered:
 def render_site(root: Path, results: Results | None = None) -> dict[str, Rendered]:
     """Every page with code, rendered (run where the cache has no result). Raises RenderError
     naming every page that failed."""
+    from literate.notebooks import NotebookPageError
+
     own = results is None
     results = results or Results(root)
     try:
@@ -553,7 +556,7 @@ def render_site(root: Path, results: Results | None = None) -> dict[str, Rendere
         for page in found:
             try:
                 rendered[page.src] = render(page, results.result(page))
-            except (RenderError, typeset.MathError) as exc:
+            except (RenderError, typeset.MathError, NotebookPageError) as exc:
                 problems.append(str(exc))
         for src in nav_pages(root, (".md",)):  # pages without code: their math
             if src not in rendered:
