@@ -4,6 +4,8 @@
 ``tangle`` the ``#| file:`` blocks into ``src/zerodl`` (and the drift check);
 ``render`` every page run once, cached, into Markdown with outputs, figures and notebooks;
 ``run``    one page in processes of its own (``figures`` is its matplotlib backend);
+``typeset``  the math as MathML at build time (KaTeX in an embedded V8);
+``highlight``  a Pygments filter: fewer elements per code block;
 ``notebooks``  the notebook downloads and the experiments' notebooks;
 ``pytest_pages``  the chapters' blocks as tests of that one run;
 ``sitecheck``, ``svg``, ``config``, ``atomic``  small helpers.
