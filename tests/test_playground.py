@@ -448,6 +448,10 @@ def test_the_chapter_7_embed_gives_the_same_paths(desktop, server):  # noqa: F81
     root = playground(page)
     with screenshot_on_failure(page, "embed-playground"):
         assert root.get_attribute("data-compact") is not None
+        # the chapter loads without its work: the copy is drawn when the reader comes near it
+        assert root.get_attribute("data-mounted") is None and root.get_attribute("data-paths") is None
+        root.scroll_into_view_if_needed()
+        page.wait_for_selector(".zerodl-playground[data-paths]")
         drawn = page_paths(root)
         book = {"SGD": 0.95, "Momentum": 0.1, "AdaGrad": 1.5, "Adam": 0.3}
         assert list(drawn) == list(book)
@@ -478,3 +482,37 @@ def test_the_playground_is_small_and_loaded_only_where_used(site):
             users.add(html.relative_to(site).as_posix())
         assert ("playground.js" in text) == ('class="zerodl-playground"' in text), html
     assert users == {"playground/index.html", "07-optimizer-comparison/index.html"}
+
+
+LAYOUT_SHIFT = """() => new Promise((resolve) => {
+  let total = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value;
+  }).observe({ type: "layout-shift", buffered: true });
+  setTimeout(() => resolve(total), 300);
+})"""
+
+
+@pytest.mark.parametrize("src", [PAGE, EMBED])
+def test_nothing_moves_while_the_playground_loads(browser, server, src):  # noqa: F811
+    """Issue 23: cumulative layout shift at most 0.02 on a phone (the widget is drawn in the first
+    frame on its page; in chapter 7 its place is kept until it is drawn)."""
+    def late(route):  # the script arrives after the page has been drawn once, as on a slow phone
+        response = route.fetch()
+        time.sleep(1.5)
+        route.fulfill(response=response)
+
+    # Lighthouse's phone (a taller screen than PHONE: more of the page is in view), nothing cached
+    phone = browser.new_context(viewport={"width": 412, "height": 823}, device_scale_factor=1.75, is_mobile=True,
+                                has_touch=True, locale="ja-JP")
+    phone.route("**/javascripts/playground.js", late)
+    page, recorder, _ = open_page(phone, server.url(src), own_tab=True)
+    with screenshot_on_failure(page, f"layout-shift-{src}"):
+        if src == EMBED:
+            playground(page).scroll_into_view_if_needed()
+            page.wait_for_selector(".zerodl-playground[data-paths]")
+        shift = page.evaluate(LAYOUT_SHIFT)
+        assert shift <= 0.02, f"{src}: the page moved while loading (CLS {shift:.3f})"
+        recorder.assert_clean()
+    close_page(page, recorder)
+    phone.close()

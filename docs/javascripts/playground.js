@@ -500,12 +500,28 @@
     }
   }
 
-  function mountAll() {
-    document.querySelectorAll(".zerodl-playground").forEach(mount);
+  // The playground page's widget is mounted at once: the page's script tag follows it and is not
+  // deferred, so it is drawn in the first frame and nothing below it moves. A compact copy inside a
+  // chapter is computed only when the reader comes near it, in an idle moment: the chapter loads
+  // without that work.
+  function mountLater(root) {
+    if (root.dataset.mounted || root.dataset.waiting) return;
+    root.dataset.waiting = "1";
+    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1));
+    const go = () => idle(() => mount(root), { timeout: 500 });
+    if (!window.IntersectionObserver) return go();
+    const near = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) { near.disconnect(); go(); }
+    }, { rootMargin: "600px 0px" });
+    near.observe(root);
   }
-  window.zerodlPlayground = { run, mountAll, functions: FUNCTIONS, optimizers: OPTIMIZERS.map((o) => o.id), figure68: FIGURE_6_8 };
+  function mountAll() {
+    document.querySelectorAll(".zerodl-playground").forEach((root) =>
+      (root.hasAttribute("data-compact") ? mountLater(root) : mount(root)));
+  }
+  window.zerodlPlayground = { run, mountAll, mount, functions: FUNCTIONS, optimizers: OPTIMIZERS.map((o) => o.id), figure68: FIGURE_6_8 };
+  mountAll();  // those already parsed (the script follows its widget)
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
-  else mountAll();
   // mkdocs-material's instant navigation swaps the page without reloading scripts.
   if (window.document$ && window.document$.subscribe) window.document$.subscribe(mountAll);
 })();
