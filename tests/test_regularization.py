@@ -1,7 +1,8 @@
 """Chapter 10: weight decay (loss and gradient against the formula and a
 central-difference gradient written here) and the Dropout layer (mask
 statistics, the book's random draws, expected output in both modes, inverted
-dropout, backward, bad arguments)."""
+dropout, backward, bad arguments, and SGD on the book's form as SGD on inverted
+dropout with shrunk weights and learning rates)."""
 
 from __future__ import annotations
 
@@ -169,3 +170,55 @@ def test_dropout_takes_numpy_bools():
     a = Dropout(0.5).forward(x, train_flg=np.bool_(True))
     np.random.seed(1)
     np.testing.assert_array_equal(a, Dropout(0.5).forward(x, train_flg=True))
+
+
+class _InvertedDropout(Dropout):
+    """The book's masks scaled by 1 / (1 - ratio) at training time; inference returns x."""
+
+    def forward(self, x, train_flg=True):
+        return super().forward(x, train_flg) / (1.0 - self.dropout_ratio)
+
+    def backward(self, dout):
+        return super().backward(dout) / (1.0 - self.dropout_ratio)
+
+
+@pytest.mark.parametrize("ratio", [0.2, 0.5])
+def test_book_dropout_sgd_is_inverted_dropout_sgd_with_shrunk_weights_and_rates(ratio):
+    """Chapter 10: with the same masks, SGD on the book's form from W is SGD on inverted dropout from
+    W'_1 = W_1, W'_k = (1 - p) W_k (k >= 2) with the rate of those W'_k times (1 - p)**2; biases unchanged."""
+    rng = np.random.default_rng(11)
+    x, t = rng.normal(size=(40, 6)), rng.integers(0, 3, size=40)
+    nets = []
+    for inverted in (False, True):
+        np.random.seed(12)
+        net = MultiLayerNetExtend(6, [8, 7, 5], 3, use_dropout=True, dropout_ration=ratio)
+        for key in ("b1", "b2", "b3"):  # biases off zero, the same in both
+            net.params[key][...] = np.random.default_rng(13).normal(scale=0.1, size=net.params[key].shape)
+        if inverted:
+            for name in [name for name in net.layers if name.startswith("Dropout")]:
+                net.layers[name] = _InvertedDropout(ratio)
+        nets.append(net)
+    book, twin = nets
+    keep, lr = 1 - ratio, 0.05
+    shrunk = ("W2", "W3", "W4")
+    for key in shrunk:
+        twin.params[key] *= keep
+    # same outputs before training, in both modes (the next layer absorbs the constant)
+    np.testing.assert_allclose(twin.predict(x, train_flg=False), book.predict(x, train_flg=False), rtol=1e-12, atol=1e-14)
+    for step in range(20):
+        batch = rng.choice(40, 10)
+        np.random.seed(100 + step)
+        g_book = book.gradient(x[batch], t[batch])
+        np.random.seed(100 + step)
+        g_twin = twin.gradient(x[batch], t[batch])
+        for key in shrunk:
+            np.testing.assert_allclose(g_book[key], keep * g_twin[key], rtol=1e-10, atol=1e-14)
+        for key in book.params:
+            book.params[key] -= lr * g_book[key]
+            twin.params[key] -= (lr * keep**2 if key in shrunk else lr) * g_twin[key]
+    for key, param in book.params.items():
+        np.testing.assert_allclose(twin.params[key], (keep if key in shrunk else 1.0) * param, rtol=1e-10, atol=1e-14)
+    np.random.seed(7)
+    train_book = book.predict(x, train_flg=True)
+    np.random.seed(7)
+    np.testing.assert_allclose(twin.predict(x, train_flg=True), train_book, rtol=1e-10, atol=1e-14)
