@@ -34,6 +34,7 @@ from zerodl.clipping import clip_grads
 from zerodl.layers import AddLayer, Affine, BatchNormalization, Dropout, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from zerodl.network import MultiLayerNet, MultiLayerNetExtend
 from zerodl.optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
+from zerodl.progress import progress
 from zerodl.schedules import CosineAnnealing, LinearWarmup, LRSchedule, StepDecay, warmup_cosine
 from zerodl.trainer import Trainer
 from zerodl.util import shuffle_dataset, smooth_curve
@@ -79,6 +80,7 @@ __all__ = [
     "load_mnist",
     # this site's own names
     "log_softmax",
+    "progress",
     "numerical_diff",
     "gradient_descent",
     "bowl",
