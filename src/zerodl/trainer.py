@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from zerodl.optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
+from zerodl.progress import progress
 
 # The book's names, lower case; 'rmsprpo' is a misspelling in some versions of the book's trainer.
 OPTIMIZER_CLASSES = {
@@ -112,8 +113,11 @@ class Trainer:
         self.current_iter += 1
 
     def train(self):
-        """Run all ``max_iter`` steps, then measure the accuracy on all of the test data."""
-        for _ in range(self.max_iter):
+        """Run all ``max_iter`` steps, then measure the accuracy on all of the test data.
+
+        Quiet (``verbose=False``), it shows a progress bar where someone watches (本サイトの第2章)."""
+        steps = range(self.max_iter)
+        for _ in steps if self.verbose else progress(steps, desc="Trainer"):
             self.train_step()
         self.final_test_acc = self.network.accuracy(self.x_test, self.t_test)
         if self.verbose:
