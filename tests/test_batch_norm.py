@@ -342,3 +342,37 @@ def test_eps_can_be_set_on_a_layer(rng):
     assert small.eps == EPS and BatchNormalization.eps == EPS
     np.testing.assert_allclose(large.forward(x)[:, 0], [-0.5e-3, 0.5e-3] / np.sqrt(2.5e-7 + 1.0))
     np.testing.assert_allclose(small.forward(x)[:, 0], [-0.5e-3, 0.5e-3] / np.sqrt(2.5e-7 + EPS))
+
+
+@pytest.mark.parametrize("eps, rtol", [(0.0, 1e-9), (EPS, 1e-3)])
+def test_batch_norm_makes_the_loss_blind_to_the_scale_of_the_weights_before_it(rng, eps, rtol):
+    """Chapter 9's explanation of the slow start at std 1: BN(aWx) = BN(Wx), so the gradient of aW is
+    the gradient of W divided by a, and one SGD step of aW at lr is a times a step of W at lr / a^2.
+    Exact with eps = 0; with the book's eps only as long as the variances are far above eps."""
+    x, t = rng.normal(size=(16, 6)), rng.integers(0, 3, size=16)
+    scales = {"W1": 3.0, "W2": 0.2}  # the weights in front of a BatchNorm layer; not W3 (the output layer)
+
+    def network(scaled):
+        np.random.seed(4)
+        net = MultiLayerNetExtend(6, [5, 4], 3, weight_init_std=0.5, use_batchnorm=True)
+        for name, layer in net.layers.items():
+            if name.startswith("BatchNorm"):
+                layer.eps = eps
+        for key, a in scales.items() if scaled else ():
+            net.params[key] *= a  # in place: the Affine layers share the arrays
+        return net
+
+    plain, scaled = network(False), network(True)
+    np.testing.assert_allclose(scaled.predict(x, train_flg=True), plain.predict(x, train_flg=True), rtol=rtol, atol=rtol)
+    plain_grads, scaled_grads = plain.gradient(x, t), scaled.gradient(x, t)
+    lr = 0.1
+    for key, a in scales.items():
+        np.testing.assert_allclose(scaled_grads[key] * a, plain_grads[key], rtol=rtol, atol=rtol * np.abs(plain_grads[key]).max())
+        step_scaled = scaled.params[key] - lr * scaled_grads[key]
+        step_plain = plain.params[key] - lr / a**2 * plain_grads[key]
+        np.testing.assert_allclose(step_scaled, a * step_plain, rtol=rtol, atol=rtol * a * np.abs(step_plain).max())
+    for key in ("W3", "b3", "gamma1", "beta1", "gamma2", "beta2"):  # the rest sees the same signals
+        np.testing.assert_allclose(scaled_grads[key], plain_grads[key], rtol=rtol, atol=rtol * np.abs(plain_grads[key]).max())
+    # the output layer has no BatchNorm after it: its scale does change the scores
+    plain.params["W3"] *= 2.0
+    assert not np.allclose(plain.predict(x, train_flg=True), scaled.predict(x, train_flg=True))
