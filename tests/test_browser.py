@@ -679,3 +679,38 @@ def test_downloaded_notebook_carries_the_pages_outputs(desktop, server, site, sr
             line = next((l for l in output["text"].splitlines() if l.strip() and "|" not in l), None)
             assert line is None or line.strip() in built, f"{src}: the notebook shows {line!r}, the page does not"
     assert path.stat().st_size <= 1_000_000, f"{src}: the notebook is {path.stat().st_size:,} bytes (at most 1 MB)"
+
+
+# Issue 23: code colours hold 4.5:1 against the code background in both schemes (WCAG AA), on a
+# chapter and on the experiment page (mkdocs-jupyter's code, shown in the chapters' colours).
+CONTRAST = """() => {
+  const rgba = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const worst = {};
+  for (const span of document.querySelectorAll('pre span[class]')) {
+    let host = span.parentElement, bg = rgba(getComputedStyle(host).backgroundColor);  // the code's own ground
+    while (bg[3] === 0 && host.parentElement) { host = host.parentElement; bg = rgba(getComputedStyle(host).backgroundColor); }
+    const [r, g, b, a] = rgba(getComputedStyle(span).color);
+    const fg = [r * a + bg[0] * (1 - a), g * a + bg[1] * (1 - a), b * a + bg[2] * (1 - a)];
+    const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (hi + 0.05) / (lo + 0.05), key = span.className.split(' ')[0];
+    if (!(key in worst) || ratio < worst[key]) worst[key] = Math.round(ratio * 100) / 100;
+  }
+  return worst;
+}"""
+
+
+@pytest.mark.parametrize("src", ["03-backprop.md", "experiments/lr-sweep.ipynb"])
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_code_colours_are_readable_in_both_schemes(desktop, server, src, scheme):
+    page, recorder, _ = open_page(desktop, server.url(src))
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")  # boxes too
+    page.evaluate("(scheme) => document.body.setAttribute('data-md-color-scheme', scheme)", scheme)
+    page.wait_for_timeout(600)  # the theme's colour transitions end
+    worst = page.evaluate(CONTRAST)
+    page.evaluate("() => document.body.setAttribute('data-md-color-scheme', 'default')")
+    close_page(page, recorder)
+    assert worst, f"{src}: no highlighted code found"
+    low = {k: v for k, v in worst.items() if v < 4.5}
+    assert not low, f"{src} ({scheme}): code colours under 4.5:1 against their background: {low}"
