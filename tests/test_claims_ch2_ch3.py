@@ -90,6 +90,20 @@ def test_chapter_3_batch_100_is_smoother_than_batch_10(mnist):
         assert net.accuracy(x_val, t_val) == pytest.approx(np.mean(t_val == answers[0]))
 
 
+def test_chapter_3_batch_and_rate_each_give_about_half_of_the_gain(mnist):
+    """Batch 10 -> 100 at lr 0.1, then lr 0.1 -> 1.0 at batch 100: both help, neither is most of the gain.
+
+    The lr 1.0 run amplifies rounding (its numbers change with the BLAS threads), hence the wide band."""
+    (x_train, t_train), (x_val, t_val), _ = mnist
+    runs = [day60_run(x_train, t_train, n, lr, fixed=False) for n, lr in ((10, 0.1), (100, 0.1), (100, 1.0))]
+    final_losses = np.array([losses[-100:].mean() for losses, _ in runs])
+    accuracies = np.array([net.accuracy(x_val, t_val) for _, net in runs])
+    for values in (-final_losses, accuracies):
+        batch_part, rate_part = np.diff(values)
+        assert batch_part > 0 and rate_part > 0, values
+        assert 0.25 < batch_part / (batch_part + rate_part) < 0.75, values
+
+
 def test_chapter_2_the_same_lr_is_worst_at_batch_size_1(mnist):
     """The mean loss keeps the expected gradient, not the best learning rate: lr 0.1 is worst at N_t = 1."""
     (x_train, t_train), (x_val, t_val), _ = mnist
