@@ -25,7 +25,8 @@ go into the index only, the pages keep their own words.
 Pagefind runs as its command line (``python -m pagefind`` from ``pagefind[extended]``, in the
 ``docs`` extra), configured by a ``pagefind.json`` beside the pages. A rebuild whose pages give the same index input (``mkdocs serve`` after
 an edit that changes no indexed text) writes the index of the build before
-without running Pagefind again.
+without running Pagefind again; after an edit that does, ``mkdocs serve`` serves the page at
+once with the index before, and Pagefind's new one replaces it when it is done.
 
 Declared in mkdocs.yml's ``hooks:``; it writes ``pagefind/`` in ``on_post_build``.
 """
@@ -43,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,6 +204,11 @@ def one_character_a_word(article: str) -> str:
 
 _pages: dict[str, tuple[str, str]] = {}  # URL from the site root ("/01-gradient-descent/") -> HTML, nav title
 _built: dict[str, dict[str, bytes]] = {}  # index input's hash -> the files Pagefind wrote (the last build's)
+_serving = {"on": False}
+
+
+def on_startup(command, dirty):
+    _serving["on"] = command == "serve"
 
 
 def on_config(config):
@@ -267,12 +274,31 @@ def on_post_build(config):
     ).hexdigest()
     target = Path(config.site_dir) / BUNDLE
     files = _built.get(key)
+    if files is None and _serving["on"] and _built:
+        # Under mkdocs serve, a save shows its page at once: the last index is served meanwhile and
+        # the new one replaces it about a second later (search lags the save, the page does not).
+        _write(target, next(iter(_built.values())))
+        threading.Thread(target=_index_later, args=(documents, index_config, key, target), daemon=True).start()
+        return
     if files is None:
         with tempfile.TemporaryDirectory(prefix="zerodl-pagefind-") as scratch:
             files = _index(documents, index_config, Path(scratch))
         _built.clear()
         _built[key] = files
     _write(target, files)
+
+
+def _index_later(documents, index_config, key: str, target: Path) -> None:
+    try:
+        with tempfile.TemporaryDirectory(prefix="zerodl-pagefind-") as scratch:
+            files = _index(documents, index_config, Path(scratch))
+    except PluginError as error:
+        print(f"search: the index was not updated after this save: {error}", file=sys.stderr)
+        return
+    _built.clear()
+    _built[key] = files
+    if target.parent.is_dir():
+        _write(target, files)
 
 
 def _index(documents: list[tuple[str, str]], index_config: dict, scratch: Path) -> dict[str, bytes]:

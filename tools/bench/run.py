@@ -46,7 +46,7 @@ OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # Idle BLAS/OpenMP threads sleep instead of spinning (see main()).
 IDLE_THREADS_SLEEP = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
 # What a build needs from the project; the copy gets an empty execution cache.
-BUILD_INPUTS = ("docs", "tools", "src", "mkdocs.yml", "pyproject.toml")
+BUILD_INPUTS = ("docs", "tools", "src", "mkdocs.yml", "pyproject.toml", "README.md")  # README: the wheel's description
 PROSE_EDIT_PAGE = "docs/01-gradient-descent.md"
 
 
