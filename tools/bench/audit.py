@@ -19,9 +19,9 @@ import datetime
 import functools
 import gzip
 import http.server
+import io
 import json
 import os
-import statistics
 import subprocess
 import tempfile
 import threading
@@ -67,8 +67,6 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            import io
-
             return io.BytesIO(data)
         return super().send_head()
 

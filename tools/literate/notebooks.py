@@ -151,12 +151,13 @@ def run_time(src: str, code: str, root: Path = PROJECT_ROOT) -> str:
 def note(src: str, root: Path = PROJECT_ROOT, code: str = "") -> str:
     line = install_line(root)
     text = NOTE.format(src=src, how=HOW_WITH_URL.format(line=f"$ {line}") if line else HOW_WITHOUT_URL)
-    site_url = load_config(root).get("site_url")
-    base = f"{site_url.rstrip('/')}/data/" if site_url else "../data/"
-    if run_time(src, code, root):
-        text += "\n\n" + run_time(src, code, root)
-    if data_files(code):
-        text += "\n\n" + DATA_NOTE.format(links="、".join(f"[{n}]({base}{n})" for n in data_files(code)))
+    took, data = run_time(src, code, root), data_files(code)
+    if took:
+        text += "\n\n" + took
+    if data:
+        site_url = load_config(root).get("site_url")
+        base = f"{site_url.rstrip('/')}/data/" if site_url else "../data/"
+        text += "\n\n" + DATA_NOTE.format(links="、".join(f"[{n}]({base}{n})" for n in data))
     url = colab_url(f"notebooks/{src.rsplit('.', 1)[0]}.ipynb", root)
     return text + (f"\n\n[Colab で開く]({url})" if url else "")
 
